@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both bootstrap uv and the venv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+SEED ?= 42
+LEADS ?= 3000
+FAULTS ?= none
+export NURTURE_HOME ?= $(CURDIR)/.nurture
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
+VENV := $(CURDIR)/.venv
+SYNCED := $(VENV)/.synced
+
+.PHONY: help demo test lint format bench clean
+
+help:
+	@echo "make demo   run the whole pipeline on the embedded DuckDB warehouse (SEED=$(SEED) LEADS=$(LEADS) FAULTS=$(FAULTS))"
+	@echo "make test   run every test, PostgreSQL and Airflow paths included"
+	@echo "make lint   ruff"
+
+$(CURDIR)/.uv/bin/uv:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(CURDIR)/.uv
+	$(CURDIR)/.uv/bin/pip install --quiet uv
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+demo: $(SYNCED)
+	$(VENV)/bin/nurture demo --seed $(SEED) --leads $(LEADS) --faults $(FAULTS)
+
+test: $(SYNCED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest -ra
+
+lint: $(SYNCED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check dags plugins tests
+
+clean:
+	rm -rf .nurture dbt_project/target dbt_project/logs .pytest_cache

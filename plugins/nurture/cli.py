@@ -1,0 +1,141 @@
+"""The `nurture` command: demo, syncs, gates, scoring and the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from nurture.config import ConfigError, load_settings
+
+FAULT_PROFILES = ("none", "flaky", "messy", "chaos")
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO date or timestamp, e.g. 2026-10-01") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be greater than zero")
+    return number
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from nurture.demo import run_demo
+
+    settings = load_settings()
+    print(f"NURTURE_HOME={settings.home} (warehouse: {settings.warehouse})", flush=True)
+    summary = run_demo(settings, seed=args.seed, leads=args.leads, faults=args.faults,
+                       logical_date=args.logical_date)
+    print()
+    print(summary.render())
+    return 0 if summary.mqls > 0 else 1
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from nurture.summary import collect_summary
+
+    print(collect_summary(load_settings()).render())
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from nurture.load.sync import run_sync
+
+    summary = run_sync(args.source, load_settings(), until=args.until, since=args.since)
+    print(summary.as_dict())
+    return 0
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from nurture.quality.gate import run_gate
+    from nurture.warehouse import get_warehouse
+
+    checked = run_gate(get_warehouse(load_settings()), args.prefix)
+    print(f"gate {args.prefix} passed: {checked}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from nurture.scoring.run import run_scoring
+
+    print(run_scoring(load_settings(), as_of=args.as_of))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nurture", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline once against the sandbox")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--leads", type=_positive, default=3000)
+    demo.add_argument("--faults", choices=FAULT_PROFILES, default="none")
+    demo.add_argument("--logical-date", type=_timestamp, default=None,
+                      help="default: the day after the sandbox world's last day")
+    demo.set_defaults(func=cmd_demo)
+
+    summary = sub.add_parser("summary", help="print what the warehouse holds")
+    summary.set_defaults(func=cmd_summary)
+
+    sync = sub.add_parser("sync", help="sync one source into raw_<source>")
+    sync.add_argument("source", choices=("marketo", "hubspot", "salesforce"))
+    sync.add_argument("--until", type=_timestamp, required=True)
+    sync.add_argument("--since", type=_timestamp, default=None, help="backfill window start")
+    sync.set_defaults(func=cmd_sync)
+
+    gate = sub.add_parser("gate", help="run the GX suites for a schema prefix")
+    gate.add_argument("prefix", help="e.g. raw_marketo")
+    gate.set_defaults(func=cmd_gate)
+
+    score = sub.add_parser("score", help="score leads and enqueue MQLs")
+    score.add_argument("--as-of", type=_timestamp, required=True)
+    score.set_defaults(func=cmd_score)
+
+    from nurture.sandbox.cli import add_parser as add_sandbox_parser
+
+    add_sandbox_parser(sub)
+    return parser
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from nurture.connections import ConnectionNotFound
+    from nurture.demo import DemoFailed
+    from nurture.quality.gate import GateFailed
+    from nurture.scoring.rules import RulesError
+    from nurture.transform.dbt import DbtFailed
+
+    return (ConfigError, ConnectionNotFound, DemoFailed, GateFailed, RulesError, DbtFailed)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except _user_errors() as exc:
+        print(f"nurture: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nurture: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

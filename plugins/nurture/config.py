@@ -1,0 +1,81 @@
+"""One place that reads the environment: where things live and which warehouse to use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+WarehouseKind = Literal["duckdb", "postgres"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INCLUDE_DIR = REPO_ROOT / "include"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    def sqlalchemy_url(self, database: str | None = None) -> str:
+        auth = self.user if not self.password else f"{self.user}:{self.password}"
+        return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{database or self.database}"
+
+    def dlt_credentials(self) -> str:
+        auth = self.user if not self.password else f"{self.user}:{self.password}"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse: WarehouseKind
+    postgres: PostgresSettings
+
+    @cached_property
+    def duckdb_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @cached_property
+    def feeds_dir(self) -> Path:
+        return self.home / "feeds"
+
+    @cached_property
+    def dlt_dir(self) -> Path:
+        return self.home / "dlt"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.feeds_dir, self.dlt_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    warehouse = env.get("NURTURE_WAREHOUSE", "duckdb").strip().lower()
+    if warehouse not in ("duckdb", "postgres"):
+        raise ConfigError(
+            f"NURTURE_WAREHOUSE must be 'duckdb' or 'postgres', not {warehouse!r}."
+        )
+    try:
+        port = int(env.get("NURTURE_PG_PORT", "5432"))
+    except ValueError as exc:
+        raise ConfigError("NURTURE_PG_PORT must be a port number.") from exc
+    postgres = PostgresSettings(
+        host=env.get("NURTURE_PG_HOST", "127.0.0.1"),
+        port=port,
+        user=env.get("NURTURE_PG_USER", "postgres"),
+        password=env.get("NURTURE_PG_PASSWORD", ""),
+        database=env.get("NURTURE_PG_DATABASE", "nurture"),
+    )
+    home = Path(env.get("NURTURE_HOME", ".nurture")).expanduser().resolve()
+    return Settings(home=home, warehouse=warehouse, postgres=postgres)  # type: ignore[arg-type]

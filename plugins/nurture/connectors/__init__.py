@@ -1,0 +1,1 @@
+"""API clients and dlt sources, one module per external system."""

@@ -1,0 +1,114 @@
+"""Turning API payloads into typed rows, and setting aside the ones that do not fit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that failed parsing or contracts; lands in `ops.quarantine`."""
+
+    source: str
+    object: str
+    record_key: str | None
+    reason: str
+    payload: str
+
+    def as_row(self, run_id: str) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "object": self.object,
+            "record_key": self.record_key or "",
+            "reason": self.reason,
+            "payload": self.payload,
+            "run_id": run_id,
+            "quarantined_at": datetime.now(UTC),
+        }
+
+
+class Quarantine:
+    """Collects rejected records of one sync run (few by nature, so kept in memory)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.rejected: list[Rejected] = []
+
+    def reject(self, obj: str, record: Any, key: Any, reason: str) -> None:
+        payload = record if isinstance(record, str) else json.dumps(record, default=str,
+                                                                    ensure_ascii=False)
+        self.rejected.append(
+            Rejected(self.source, obj, None if key in (None, "") else str(key), reason, payload)
+        )
+
+    def count(self, obj: str | None = None) -> int:
+        return sum(1 for r in self.rejected if obj is None or r.object == obj)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """ISO-8601 (with `Z` or an offset) or epoch milliseconds to an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    text = str(value).strip().replace("Z", "+00:00")
+    if len(text) >= 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"  # Salesforce writes +0000
+    parsed = datetime.fromisoformat(text)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def parse_bool(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def parse_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+PARSERS = {"timestamp": parse_timestamp, "bool": parse_bool, "int": parse_int}
+
+
+def typed_rows(
+    records: Iterable[dict[str, Any]],
+    *,
+    obj: str,
+    key: str,
+    types: dict[str, str],
+    required: Iterable[str],
+    quarantine: Quarantine,
+) -> Iterator[dict[str, Any]]:
+    """Yield records with typed fields; divert each one that cannot be typed, with the reason."""
+    required = tuple(required)
+    for record in records:
+        key_value = record.get(key)
+        missing = [name for name in (key, *required) if record.get(name) in (None, "")]
+        if missing:
+            quarantine.reject(obj, record, key_value, f"missing {', '.join(missing)}")
+            continue
+        row = dict(record)
+        try:
+            for field_name, kind in types.items():
+                if field_name in row:
+                    row[field_name] = PARSERS[kind](row[field_name])
+        except (TypeError, ValueError) as exc:
+            quarantine.reject(obj, record, key_value, f"bad {field_name}: {exc}")
+            continue
+        yield row

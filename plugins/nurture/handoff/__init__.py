@@ -1,0 +1,1 @@
+"""MQL outbox and deliveries to sales."""

@@ -1,0 +1,1 @@
+"""dlt pipelines from the connectors into the warehouse's raw schemas."""

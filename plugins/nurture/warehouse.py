@@ -1,0 +1,178 @@
+"""The warehouse behind one interface: DuckDB file (default) or PostgreSQL.
+
+Domain code asks for a `Warehouse` and never for the kind; bulk writes go through
+DuckDB's Arrow scan or PostgreSQL's COPY, never row-by-row inserts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import pandas as pd
+
+from nurture.config import Settings
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
+
+def qualified(name: str) -> str:
+    """Check a `schema.table` name made by our code; identifiers never come from raw input."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a safe identifier: {name!r}")
+    return name
+
+
+class Session(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None: ...
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any: ...
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> int: ...
+
+
+class Warehouse(Protocol):
+    kind: str
+
+    def transaction(self) -> Any: ...
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame: ...
+
+    def table_exists(self, table: str) -> bool: ...
+
+    def dlt_destination(self) -> Any: ...
+
+
+class _DuckDBSession:
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params or [])
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        return self.con.execute(sql, params or []).fetchone()[0]
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return 0
+        self.con.register("_nurture_frame", frame)
+        try:
+            columns = ", ".join(frame.columns)
+            self.con.execute(
+                f"insert into {qualified(table)} ({columns}) select {columns} from _nurture_frame"
+            )
+        finally:
+            self.con.unregister("_nurture_frame")
+        return len(frame)
+
+
+class DuckDBWarehouse:
+    kind = "duckdb"
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.duckdb_path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _connect(self, read_only: bool = False) -> Any:
+        import duckdb
+
+        if read_only and not self.path.exists():
+            return duckdb.connect(":memory:")
+        return duckdb.connect(str(self.path), read_only=read_only)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_DuckDBSession]:
+        con = self._connect()
+        try:
+            con.execute("begin transaction")
+            yield _DuckDBSession(con)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        con = self._connect(read_only=True)
+        try:
+            return con.execute(sql, params or []).df()
+        finally:
+            con.close()
+
+    def table_exists(self, table: str) -> bool:
+        schema, name = qualified(table).split(".")
+        found = self.query(
+            "select count(*) as n from information_schema.tables "
+            "where table_schema = ? and table_name = ?", [schema, name])
+        return bool(found["n"].iloc[0])
+
+    def dlt_destination(self) -> Any:
+        import dlt
+
+        return dlt.destinations.duckdb(str(self.path))
+
+
+class _PostgresSession:
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql.replace("?", "%s"), params or None)
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        return self.con.execute(sql.replace("?", "%s"), params or None).fetchone()[0]
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return 0
+        columns = ", ".join(frame.columns)
+        with self.con.cursor() as cur, cur.copy(
+            f"copy {qualified(table)} ({columns}) from stdin"
+        ) as copy:
+            for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+                copy.write_row(row)
+        return len(frame)
+
+
+class PostgresWarehouse:
+    kind = "postgres"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings.postgres
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        s = self.settings
+        return psycopg.connect(host=s.host, port=s.port, user=s.user, password=s.password or None,
+                               dbname=s.database)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresSession]:
+        with self._connect() as con, con.transaction():
+            yield _PostgresSession(con)
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        with self._connect() as con, con.cursor() as cur:
+            cur.execute(sql.replace("?", "%s"), params or None)
+            columns = [c.name for c in cur.description or []]
+            return pd.DataFrame(cur.fetchall(), columns=columns)
+
+    def table_exists(self, table: str) -> bool:
+        found = self.query("select to_regclass(?) is not null as present", [qualified(table)])
+        return bool(found["present"].iloc[0])
+
+    def dlt_destination(self) -> Any:
+        import dlt
+
+        return dlt.destinations.postgres(self.settings.dlt_credentials())
+
+
+def get_warehouse(settings: Settings) -> DuckDBWarehouse | PostgresWarehouse:
+    if settings.warehouse == "postgres":
+        return PostgresWarehouse(settings)
+    return DuckDBWarehouse(settings)
