@@ -49,12 +49,17 @@ def fit_reasons(leads: pd.DataFrame, rules: Rules) -> pd.DataFrame:
 
 def engagement_reasons(events: pd.DataFrame, rules: Rules, as_of: datetime) -> pd.DataFrame:
     """Decayed engagement points per lead and activity type (half-life from the rules)."""
-    weights = events["activity_type"].map(rules.engagement.activities)
-    scored = events.loc[weights.notna()].assign(weight=weights.dropna())
-    occurred = pd.to_datetime(scored["occurred_at"], utc=True)
-    age_days = (pd.Timestamp(as_of) - occurred).dt.total_seconds() / 86_400
-    decay = np.power(0.5, age_days.clip(lower=0) / rules.engagement.half_life_days)
-    scored = scored.assign(points=scored["weight"] * decay)
+    occurred = pd.to_datetime(events["occurred_at"], utc=True)
+    weights = events["activity_type"].map(rules.engagement.activities).astype(float)
+    keep = weights.notna() & (occurred <= pd.Timestamp(as_of))
+    if not keep.any():
+        return pd.DataFrame({"lead_id": pd.Series(dtype=object), "reason": pd.Series(dtype=object),
+                             "points": pd.Series(dtype=float)})
+    age_days = (pd.Timestamp(as_of) - occurred[keep]).dt.total_seconds() / 86_400
+    decay = np.power(0.5, age_days / rules.engagement.half_life_days)
+    scored = pd.DataFrame({"lead_id": events.loc[keep, "lead_id"],
+                           "activity_type": events.loc[keep, "activity_type"],
+                           "points": weights[keep] * decay})
     grouped = scored.groupby(["lead_id", "activity_type"], as_index=False).agg(
         points=("points", "sum"), n=("points", "size"))
     grouped["reason"] = grouped["n"].astype(str) + " × " + grouped["activity_type"]

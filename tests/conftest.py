@@ -1,0 +1,83 @@
+"""Shared fixtures: throw-away warehouses on DuckDB and PostgreSQL.
+
+In CI (`CI=true`) an unreachable PostgreSQL fails the tests that need it; on a
+laptop without one they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nurture.config import Settings, load_settings
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Airflow reads its config at import: point it at a throw-away home first."""
+    home = tempfile.mkdtemp(prefix="nurture-test-airflow-")
+    os.environ["AIRFLOW_HOME"] = home
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home}/airflow.db"
+
+
+PG = {
+    "host": os.environ.get("NURTURE_PG_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("NURTURE_PG_PORT", "5432")),
+    "user": os.environ.get("NURTURE_PG_USER", "postgres"),
+    "password": os.environ.get("NURTURE_PG_PASSWORD", ""),
+}
+
+
+def _admin_connect():  # noqa: ANN202
+    import psycopg
+
+    return psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=5,
+                           **{k: v for k, v in PG.items() if v != ""})
+
+
+def require_postgres() -> None:
+    try:
+        with _admin_connect():
+            pass
+    except Exception as exc:
+        message = f"PostgreSQL at {PG['host']}:{PG['port']} is unreachable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI requires it)")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    require_postgres()
+    name = f"nurture_test_{uuid.uuid4().hex[:10]}"
+    with _admin_connect() as con:
+        con.execute(f'create database "{name}"')
+    try:
+        yield name
+    finally:
+        with _admin_connect() as con:
+            con.execute(f'drop database if exists "{name}" with (force)')
+
+
+def settings_for(home: Path, warehouse: str, database: str = "nurture") -> Settings:
+    env = {"NURTURE_HOME": str(home), "NURTURE_WAREHOUSE": warehouse,
+           "NURTURE_PG_HOST": PG["host"], "NURTURE_PG_PORT": str(PG["port"]),
+           "NURTURE_PG_USER": PG["user"], "NURTURE_PG_PASSWORD": PG["password"],
+           "NURTURE_PG_DATABASE": database}
+    return load_settings(env)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for each warehouse kind, each on its own empty warehouse."""
+    if request.param == "postgres":
+        database = request.getfixturevalue("pg_database")
+        return settings_for(tmp_path, "postgres", database)
+    return settings_for(tmp_path, "duckdb")
