@@ -1,0 +1,29 @@
+{#-
+    dlt creates a raw column only once some record carries a value for it: an
+    attribute no activity has yet, or a property that is empty in every record so
+    far, is simply missing (schema drift, docs/contracts.md). Staging therefore reads
+    optional columns through these macros and compiles whether or not they exist;
+    keys and cursor timestamps are read directly so that their absence fails loudly.
+
+    relation_column_names(relation): lower-case column names of a relation (empty
+    at parse time).
+    optional_column(column_names, column_name, data_type): the column cast to
+    data_type when present, else a typed null.
+-#}
+{% macro relation_column_names(relation) -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do names.append(column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{% macro optional_column(column_names, column_name, data_type) -%}
+    {%- if column_name | lower in column_names -%}
+        cast({{ adapter.quote(column_name | lower) }} as {{ data_type }})
+    {%- else -%}
+        cast(null as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,722 @@
+"""A small raw world for the dbt project: the raw_* tables of docs/contracts.md.
+
+A few dozen leads, contacts and activities with the edge cases the marts must
+handle: the same record in two dlt loads, mixed-case and full-width e-mails,
+Japanese company legal forms, deleted Salesforce leads, archived HubSpot
+contacts, duplicate Marketo leads, records without a usable address, unknown
+activity types and activities of a lead that was never loaded.
+
+Run it by hand to fill a warehouse for `dbt build`:
+
+    python tests/dbt/dbt_raw_fixtures.py --duckdb .nurture/warehouse.duckdb
+    python tests/dbt/dbt_raw_fixtures.py --postgres nurture_dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+LOAD_1 = "1717200000.100000"
+LOAD_2 = "1717977600.200000"
+LOAD_3 = "1718841600.300000"
+BASE = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+CHANGED_LEAD_ID = 1011  # Jane Doe, known to Marketo only
+ORPHAN_LEAD_ID = 424242  # activities of a lead that was never loaded
+UNKNOWN_TYPE_GUID = "guid-extra-0"
+
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "raw_marketo.leads": [
+        ("id", "bigint"),
+        ("email", "varchar"),
+        ("first_name", "varchar"),
+        ("last_name", "varchar"),
+        ("company", "varchar"),
+        ("title", "varchar"),
+        ("industry", "varchar"),
+        ("number_of_employees", "bigint"),
+        ("lead_source", "varchar"),
+        ("unsubscribed", "boolean"),
+        ("email_invalid", "boolean"),
+        ("created_at", "timestamp with time zone"),
+        ("updated_at", "timestamp with time zone"),
+        ("_dlt_load_id", "varchar"),
+        ("_dlt_id", "varchar"),
+    ],
+    "raw_marketo.activities": [
+        ("marketo_guid", "varchar"),
+        ("id", "bigint"),
+        ("lead_id", "bigint"),
+        ("activity_date", "timestamp with time zone"),
+        ("activity_type_id", "bigint"),
+        ("campaign_id", "bigint"),
+        ("primary_attribute_value_id", "bigint"),
+        ("primary_attribute_value", "varchar"),
+        # attribute columns dlt has seen so far; referrer_url, form_name, ... are not
+        # there yet, which staging must tolerate
+        ("mailing_id", "bigint"),
+        ("link", "varchar"),
+        ("webpage_url", "varchar"),
+        ("variant", "varchar"),
+        ("campaign_run_id", "bigint"),
+        ("channel", "varchar"),
+        ("_dlt_load_id", "varchar"),
+        ("_dlt_id", "varchar"),
+    ],
+    "raw_hubspot.contacts": [
+        ("id", "varchar"),
+        ("email", "varchar"),
+        ("firstname", "varchar"),
+        ("lastname", "varchar"),
+        ("company", "varchar"),
+        ("jobtitle", "varchar"),
+        ("industry", "varchar"),
+        ("lifecyclestage", "varchar"),
+        ("hs_lead_status", "varchar"),
+        ("hubspot_owner_id", "varchar"),
+        ("createdate", "timestamp with time zone"),
+        ("lastmodifieddate", "timestamp with time zone"),
+        ("archived", "boolean"),
+        ("_dlt_load_id", "varchar"),
+        ("_dlt_id", "varchar"),
+    ],
+    "raw_salesforce.leads": [
+        ("id", "varchar"),
+        ("email", "varchar"),
+        ("first_name", "varchar"),
+        ("last_name", "varchar"),
+        ("company", "varchar"),
+        ("title", "varchar"),
+        ("industry", "varchar"),
+        ("status", "varchar"),
+        ("lead_source", "varchar"),
+        ("owner_id", "varchar"),
+        ("is_converted", "boolean"),
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp with time zone"),
+        ("system_modstamp", "timestamp with time zone"),
+        ("_dlt_load_id", "varchar"),
+        ("_dlt_id", "varchar"),
+    ],
+}
+
+# (first, last, company as each system spells it (sfdc, hubspot, marketo), title, industry, email)
+PEOPLE: list[tuple[str, str, tuple[str, str, str], str, str, str]] = [
+    (
+        "太郎",
+        "山田",
+        ("株式会社山田商事", "山田商事（株）", "山田商事㈱"),
+        "営業部長",
+        "商社",
+        "taro.yamada@yamada-shoji.co.jp",
+    ),
+    (
+        "花子",
+        "佐藤",
+        ("（株）佐藤製作所", "株式会社 佐藤製作所", "佐藤製作所"),
+        "課長",
+        "製造",
+        "hanako.sato@sato-ss.co.jp",
+    ),
+    (
+        "一郎",
+        "鈴木",
+        ("鈴木物産株式会社", "鈴木物産(株)", "鈴木物産 株式会社"),
+        "Director",
+        "商社",
+        "ichiro@suzuki-bussan.jp",
+    ),
+    (
+        "美咲",
+        "高橋",
+        ("有限会社高橋商店", "高橋商店", "（有）高橋商店"),
+        "店長",
+        "小売",
+        "misaki@takahashi-shoten.jp",
+    ),
+    (
+        "健",
+        "田中",
+        ("田中システムズ株式会社", "田中システムズ", "ＴＡＮＡＫＡシステムズ"),
+        "CTO",
+        "IT",
+        "ken.tanaka@tanaka-sys.co.jp",
+    ),
+    (
+        "直子",
+        "伊藤",
+        ("Ito Consulting Co., Ltd.", "Ito Consulting", "ITO CONSULTING CO.,LTD."),
+        "VP Marketing",
+        "コンサルティング",
+        "naoko.ito@ito-consulting.com",
+    ),
+    (
+        "翔",
+        "渡辺",
+        ("ワタナベ電機(株)", "ワタナベ電機株式会社", "ワタナベ電機"),
+        "主任",
+        "製造",
+        "sho.watanabe@watanabe-denki.co.jp",
+    ),
+    (
+        "さくら",
+        "中村",
+        ("中村ホールディングス株式会社", "中村HD", "中村ホールディングス"),
+        "部長",
+        "金融",
+        "sakura@nakamura-hd.co.jp",
+    ),
+    (
+        "大輔",
+        "小林",
+        ("Kobayashi Trading Inc.", "Kobayashi Trading, Inc.", "KOBAYASHI TRADING"),
+        "Manager",
+        "商社",
+        "daisuke@kobayashi-trading.com",
+    ),
+    (
+        "由美",
+        "加藤",
+        ("合同会社加藤ラボ", "加藤ラボ", "加藤ラボ合同会社"),
+        "代表",
+        "IT",
+        "yumi.kato@kato-lab.jp",
+    ),
+    (
+        "John",
+        "Smith",
+        ("Acme Corporation", "Acme Corp.", "ACME Inc."),
+        "Head of Sales",
+        "Software",
+        "john.smith@acme.com",
+    ),
+    (
+        "Jane",
+        "Doe",
+        ("Globex Inc.", "Globex", "Globex, Inc."),
+        "CMO",
+        "Software",
+        "jane.doe@globex.com",
+    ),
+    (
+        "Bob",
+        "Lee",
+        ("Initech Co., Ltd.", "Initech", "Initech Co Ltd"),
+        "Engineer",
+        "IT",
+        "bob.lee@initech.com",
+    ),
+    (
+        "Alice",
+        "Wong",
+        ("Umbrella Corporation", "Umbrella", "Umbrella Corp"),
+        "VP Operations",
+        "Pharma",
+        "alice.wong@umbrella.com",
+    ),
+    (
+        "Carlos",
+        "Diaz",
+        ("Hooli LLC", "Hooli", "Hooli, LLC"),
+        "Analyst",
+        "Internet",
+        "carlos@hooli.com",
+    ),
+    (
+        "Mei",
+        "Chen",
+        ("Soylent Limited", "Soylent", "Soylent Ltd."),
+        "Director",
+        "Food",
+        "mei.chen@soylent.com",
+    ),
+    (
+        "陽子",
+        "松本",
+        ("株式会社松本工業", "松本工業", "松本工業株式会社"),
+        "課長",
+        "製造",
+        "yoko.matsumoto@matsumoto-kk.jp",
+    ),
+    (
+        "誠",
+        "井上",
+        ("井上建設株式会社", "井上建設", "井上建設㈱"),
+        "部長",
+        "建設",
+        "makoto.inoue@inoue-kensetsu.jp",
+    ),
+    (
+        "Emma",
+        "Brown",
+        ("Stark Industries", "Stark Industries Inc", "STARK INDUSTRIES"),
+        "Buyer",
+        "Manufacturing",
+        "emma.brown@stark.com",
+    ),
+    (
+        "Liam",
+        "Davis",
+        ("Wayne Enterprises", "Wayne Enterprises", "Wayne Enterprises Inc."),
+        "Director",
+        "Finance",
+        "liam.davis@wayne.com",
+    ),
+    (
+        "拓也",
+        "木村",
+        ("木村物流株式会社", "木村物流", "木村物流(株)"),
+        "主任",
+        "物流",
+        "takuya.kimura@kimura-logi.jp",
+    ),
+    (
+        "恵",
+        "林",
+        ("林不動産株式会社", "林不動産", "林不動産"),
+        "営業",
+        "不動産",
+        "megumi.hayashi@hayashi-re.jp",
+    ),
+    (
+        "Olivia",
+        "Clark",
+        ("Cyberdyne Systems Corp.", "Cyberdyne", "Cyberdyne Systems"),
+        "CISO",
+        "Security",
+        "olivia.clark@cyberdyne.io",
+    ),
+    (
+        "Noah",
+        "Lewis",
+        ("Tyrell Corporation", "Tyrell", "Tyrell Corp."),
+        "Researcher",
+        "Biotech",
+        "noah.lewis@tyrell.com",
+    ),
+]
+
+
+@dataclass
+class RawWorld:
+    """Rows per raw table, as dlt would have loaded them."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in TABLES}
+    )
+
+    def add(self, table: str, **values: Any) -> None:
+        row = {column: values.get(column) for column, _ in TABLES[table]}
+        row["_dlt_id"] = f"{table}:{len(self.rows[table])}"
+        self.rows[table].append(row)
+
+
+def _email_variant(email: str, system: str, index: int) -> str:
+    """The same address as each system tends to hold it."""
+    if system == "salesforce":
+        return email.upper() if index % 4 == 0 else email
+    if system == "hubspot":
+        local, domain = email.split("@")
+        if index % 5 == 1:
+            # typed on a Japanese IME: full-width characters and an ideographic space
+            return (
+                unicodedata.normalize("NFKC", email).translate(
+                    {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
+                )
+                + "\u3000"
+            )
+        return f"  {local.title()}@{domain.upper()} "
+    return email if index % 3 else email.capitalize()
+
+
+def build_world() -> RawWorld:
+    """The first two loads: every system, overlapping loads, edge cases."""
+    world = RawWorld()
+    for index, (first, last, companies, title, industry, email) in enumerate(PEOPLE):
+        created = BASE + timedelta(days=index)
+        marketo_id = 1000 + index
+        # Marketo holds everyone but two sales-sourced leads
+        if index not in (7, 16):
+            world.add(
+                "raw_marketo.leads",
+                id=marketo_id,
+                email=_email_variant(email, "marketo", index),
+                first_name=first,
+                last_name=last,
+                company=companies[2],
+                title=title,
+                industry=industry,
+                number_of_employees=50 * (index + 1),
+                lead_source="Web" if index % 2 else "Trade Show",
+                unsubscribed=index == 5,
+                email_invalid=index == 9,
+                created_at=created,
+                updated_at=created + timedelta(hours=1),
+                _dlt_load_id=LOAD_1,
+            )
+        if index % 3 != 2 and index != 16:
+            world.add(
+                "raw_hubspot.contacts",
+                id=str(5000 + index),
+                email=_email_variant(email, "hubspot", index),
+                firstname=first,
+                lastname=last,
+                company=companies[1],
+                jobtitle=None if index % 4 == 0 else title,
+                industry=industry,
+                lifecyclestage=[
+                    "lead",
+                    "marketingqualifiedlead",
+                    "salesqualifiedlead",
+                    "subscriber",
+                ][index % 4],
+                hs_lead_status="OPEN",
+                hubspot_owner_id=str(70 + index % 3),
+                createdate=created + timedelta(hours=2),
+                lastmodifieddate=created + timedelta(hours=3),
+                archived=index == 10,
+                _dlt_load_id=LOAD_1,
+            )
+        if index % 2 == 0 or index in (7, 16):
+            world.add(
+                "raw_salesforce.leads",
+                id=f"00Q5g00000{index:08d}AA",
+                email=_email_variant(email, "salesforce", index),
+                first_name=first,
+                last_name=last,
+                company=companies[0],
+                title=title,
+                industry=industry,
+                status="Closed - Converted" if index == 4 else "Open - Not Contacted",
+                lead_source="Partner",
+                owner_id=f"0055g0000{index % 2}",
+                is_converted=index == 4,
+                # a deleted duplicate of a person others still hold, and a sales-only
+                # lead deleted outright
+                is_deleted=index in (2, 16),
+                created_date=created + timedelta(hours=4),
+                system_modstamp=created + timedelta(hours=5),
+                _dlt_load_id=LOAD_1,
+            )
+
+    # load 2 overlaps load 1: changed records come again with a later updated time
+    world.add(
+        "raw_marketo.leads",
+        id=1000,
+        email="Taro.Yamada@Yamada-Shoji.co.jp",
+        first_name="太郎",
+        last_name="山田",
+        company="山田商事㈱",
+        title="取締役営業部長",
+        industry="商社",
+        number_of_employees=120,
+        lead_source="Trade Show",
+        unsubscribed=False,
+        email_invalid=False,
+        created_at=BASE,
+        updated_at=BASE + timedelta(days=20),
+        _dlt_load_id=LOAD_2,
+    )
+    world.add(
+        "raw_hubspot.contacts",
+        id="5001",
+        email="hanako.sato@sato-ss.co.jp",
+        firstname="花子",
+        lastname="佐藤",
+        company="株式会社 佐藤製作所",
+        jobtitle="部長",
+        industry="製造",
+        lifecyclestage="salesqualifiedlead",
+        hs_lead_status="IN_PROGRESS",
+        hubspot_owner_id="71",
+        createdate=BASE + timedelta(days=1),
+        lastmodifieddate=BASE + timedelta(days=21),
+        archived=False,
+        _dlt_load_id=LOAD_2,
+    )
+    world.add(
+        "raw_salesforce.leads",
+        id="00Q5g0000000000000AA",
+        email="TARO.YAMADA@YAMADA-SHOJI.CO.JP",
+        first_name="太郎",
+        last_name="山田",
+        company="株式会社山田商事",
+        title="取締役営業部長",
+        industry="商社",
+        status="Working - Contacted",
+        lead_source="Partner",
+        owner_id="00550000",
+        is_converted=False,
+        is_deleted=False,
+        created_date=BASE,
+        system_modstamp=BASE + timedelta(days=22),
+        _dlt_load_id=LOAD_2,
+    )
+    # a second Marketo lead for an existing person (MA duplicate, other case)
+    world.add(
+        "raw_marketo.leads",
+        id=2001,
+        email="JOHN.SMITH@ACME.COM",
+        first_name="John",
+        last_name="Smith",
+        company="Acme",
+        title=None,
+        industry=None,
+        number_of_employees=None,
+        lead_source="Webinar",
+        unsubscribed=False,
+        email_invalid=False,
+        created_at=BASE + timedelta(days=30),
+        updated_at=BASE + timedelta(days=30),
+        _dlt_load_id=LOAD_2,
+    )
+    # no usable address: a person of its own each
+    for marketo_id, email in ((2002, ""), (2003, "n/a")):
+        world.add(
+            "raw_marketo.leads",
+            id=marketo_id,
+            email=email,
+            first_name="名無し",
+            last_name="権兵衛",
+            company="不明",
+            unsubscribed=False,
+            email_invalid=False,
+            created_at=BASE + timedelta(days=31),
+            updated_at=BASE + timedelta(days=31),
+            _dlt_load_id=LOAD_2,
+        )
+
+    _add_activities(world, start=BASE + timedelta(days=40), load_id=LOAD_1, first_id=1, count=40)
+    _add_activities(world, start=BASE + timedelta(days=45), load_id=LOAD_2, first_id=41, count=20)
+    # activities re-delivered by overlapping pages/loads
+    for row in list(world.rows["raw_marketo.activities"][:3]):
+        world.add("raw_marketo.activities", **{**row, "_dlt_load_id": LOAD_2})
+    # an unknown activity type (warned, kept as channel 'other'), a system event
+    # (not a touch) and an activity of a lead never loaded (lead_id stays null)
+    extra = [(9999, 1003), (22, 1004), (11, ORPHAN_LEAD_ID)]
+    for offset, (type_id, lead_id) in enumerate(extra):
+        world.add(
+            "raw_marketo.activities",
+            marketo_guid=f"guid-extra-{offset}",
+            id=900 + offset,
+            lead_id=lead_id,
+            activity_date=BASE + timedelta(days=46, minutes=offset),
+            activity_type_id=type_id,
+            campaign_id=77,
+            _dlt_load_id=LOAD_2,
+        )
+    return world
+
+
+# (activity type id, program channel): touches on every channel
+_ACTIVITY_CYCLE: Sequence[tuple[int, str | None]] = (
+    (6, None),
+    (7, None),
+    (10, None),
+    (11, None),
+    (1, None),
+    (1, "social"),
+    (2, "webinar"),
+    (2, None),
+    (104, "Tradeshow"),
+    (104, "direct_mail"),
+    (400, None),
+    (100004, None),
+    (100007, None),
+    (100010, None),
+    (100003, None),
+    (9, None),
+    (8, None),
+)
+
+
+def _add_activities(
+    world: RawWorld, start: datetime, load_id: str, first_id: int, count: int
+) -> None:
+    lead_ids = [1000 + i for i in range(len(PEOPLE)) if i not in (7, 16)] + [2001]
+    for offset in range(count):
+        activity_id = first_id + offset
+        type_id, program_channel = _ACTIVITY_CYCLE[activity_id % len(_ACTIVITY_CYCLE)]
+        is_email = type_id in (6, 7, 8, 9, 10, 11)
+        world.add(
+            "raw_marketo.activities",
+            marketo_guid=f"guid-{activity_id:05d}",
+            id=activity_id,
+            lead_id=lead_ids[activity_id % len(lead_ids)],
+            activity_date=start + timedelta(hours=3 * offset),
+            activity_type_id=type_id,
+            campaign_id=10 + activity_id % 4,
+            primary_attribute_value_id=300 + activity_id % 4,
+            primary_attribute_value="Nurture Mail Vol.1" if is_email else "Landing page",
+            mailing_id=300 + activity_id % 4 if is_email else None,
+            link="https://example.com/lp?utm_source=mail&email=x@example.com"
+            if type_id == 11
+            else None,
+            webpage_url="https://example.com/pricing" if type_id == 1 else None,
+            variant=("A", "B")[activity_id % 2] if is_email else None,
+            campaign_run_id=40 + activity_id % 3 if is_email else None,
+            channel=program_channel,
+            _dlt_load_id=load_id,
+        )
+
+
+def late_load(world: RawWorld) -> RawWorld:
+    """A third load: new activities, one late activity, and one re-delivered."""
+    late = RawWorld()
+    _add_activities(late, start=BASE + timedelta(days=50), load_id=LOAD_3, first_id=61, count=6)
+    # happened before the lookback window of the newest event but arrived only now
+    late.add(
+        "raw_marketo.activities",
+        marketo_guid="guid-late-0",
+        id=990,
+        lead_id=1001,
+        activity_date=BASE + timedelta(days=35),
+        activity_type_id=11,
+        campaign_id=12,
+        _dlt_load_id=LOAD_3,
+    )
+    late.add(
+        "raw_marketo.activities",
+        **{**world.rows["raw_marketo.activities"][5], "_dlt_load_id": LOAD_3},
+    )
+    # a person changes address: their older events, far outside the lookback
+    # window, must follow them to the new lead_id
+    changed = next(row for row in world.rows["raw_marketo.leads"] if row["id"] == CHANGED_LEAD_ID)
+    late.add(
+        "raw_marketo.leads",
+        **{
+            **changed,
+            "email": "Jane.Doe@Globex.co.jp",
+            "updated_at": BASE + timedelta(days=60),
+            "_dlt_load_id": LOAD_3,
+        },
+    )
+    return late
+
+
+# ---------------------------------------------------------------- expectations
+
+
+def normalize_email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", value).strip().lower()
+    return text if re.fullmatch(r".+@.+", text) else None
+
+
+def _latest(rows: Iterable[dict[str, Any]], key: str, updated: str) -> list[dict[str, Any]]:
+    latest: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        current = latest.get(row[key])
+        if current is None or (row[updated], row["_dlt_load_id"]) > (
+            current[updated],
+            current["_dlt_load_id"],
+        ):
+            latest[row[key]] = row
+    return list(latest.values())
+
+
+def expected_identity_keys(world: RawWorld) -> set[str]:
+    """Normalised e-mails, plus "<source>:<id>" for records without one."""
+    keys: set[str] = set()
+    for table, source, updated in (
+        ("raw_salesforce.leads", "salesforce", "system_modstamp"),
+        ("raw_hubspot.contacts", "hubspot", "lastmodifieddate"),
+        ("raw_marketo.leads", "marketo", "updated_at"),
+    ):
+        for row in _latest(world.rows[table], "id", updated):
+            keys.add(normalize_email(row["email"]) or f"{source}:{row['id']}")
+    return keys
+
+
+def expected_touch_ids(world: RawWorld) -> set[str]:
+    """Every distinct activity that is not a system event (type 22 here)."""
+    return {
+        row["marketo_guid"]
+        for row in world.rows["raw_marketo.activities"]
+        if row["activity_type_id"] != 22
+    }
+
+
+def merged(*worlds: RawWorld) -> RawWorld:
+    result = RawWorld()
+    for world in worlds:
+        for table, rows in world.rows.items():
+            result.rows[table].extend(rows)
+    return result
+
+
+# ---------------------------------------------------------------- writing
+
+
+class _Cursor(Protocol):
+    def execute(self, query: str, params: Any = ...) -> Any: ...
+    def executemany(self, query: str, params: Any) -> Any: ...
+
+
+def create_tables(cursor: _Cursor) -> None:
+    for table, columns in TABLES.items():
+        schema = table.split(".")[0]
+        cursor.execute(f"create schema if not exists {schema}")
+        cursor.execute(f"drop table if exists {table}")
+        ddl = ", ".join(f"{name} {data_type}" for name, data_type in columns)
+        cursor.execute(f"create table {table} ({ddl})")
+
+
+def insert_rows(cursor: _Cursor, world: RawWorld, placeholder: str) -> None:
+    for table, rows in world.rows.items():
+        if not rows:
+            continue
+        columns = [name for name, _ in TABLES[table]]
+        marks = ", ".join([placeholder] * len(columns))
+        cursor.executemany(
+            f"insert into {table} ({', '.join(columns)}) values ({marks})",
+            [tuple(row[column] for column in columns) for row in rows],
+        )
+
+
+def write_duckdb(path: str, world: RawWorld, *, create: bool = True) -> None:
+    import duckdb
+
+    with duckdb.connect(path) as connection:
+        if create:
+            create_tables(connection)
+        insert_rows(connection, world, "?")
+
+
+def write_postgres(conninfo: str, world: RawWorld, *, create: bool = True) -> None:
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as connection, connection.cursor() as cursor:
+        if create:
+            create_tables(cursor)
+        insert_rows(cursor, world, "%s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--duckdb", metavar="PATH", help="DuckDB warehouse file to fill")
+    target.add_argument("--postgres", metavar="DBNAME", help="PostgreSQL database to fill")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default="5432")
+    parser.add_argument("--user", default="postgres")
+    args = parser.parse_args()
+    world = build_world()
+    if args.duckdb:
+        write_duckdb(args.duckdb, world)
+    else:
+        write_postgres(
+            f"host={args.host} port={args.port} user={args.user} dbname={args.postgres}", world
+        )
+    counts = {table: len(rows) for table, rows in world.rows.items()}
+    print(f"raw tables written: {counts}")
+
+
+if __name__ == "__main__":
+    main()
