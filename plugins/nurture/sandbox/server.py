@@ -1,0 +1,189 @@
+"""Run the sandbox: in this process (``serve``) or as a subprocess for demos and tests
+(``running_sandbox``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from nurture.sandbox.faults import profile
+from nurture.sandbox.world import ensure_world, sandbox_home
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox subprocess did not come up; the message carries its output."""
+
+
+def working_copy(seed: int, leads: int, home: Path | str | None = None) -> Path:
+    """A private copy of the cached world: advance and the write APIs change it, the
+    cache stays as generated so the next run starts from the same world."""
+    cached = ensure_world(seed, leads, home)
+    run_dir = sandbox_home(home) / "runs"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale(run_dir)
+    target = run_dir / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
+    shutil.copyfile(cached, target)
+    return target
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(run_dir: Path) -> None:
+    """Working copies left by servers that were killed (the pid is in the name)."""
+    for path in run_dir.glob("run-*"):
+        pid = path.name.split("-")[1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def serve(
+    seed: int,
+    leads: int,
+    faults: str = "none",
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    *,
+    home: Path | str | None = None,
+    rate_limits: bool = True,
+    log_level: str = "warning",
+) -> None:
+    import uvicorn
+
+    from nurture.sandbox.app import create_app
+
+    profile(faults)  # fail on a bad profile before building anything
+    path = working_copy(seed, leads, home)
+    try:
+        app = create_app(
+            path,
+            token=token,
+            faults=faults,
+            fault_seed=seed,
+            rate_limits=rate_limits,
+            work_dir=path.parent,
+        )
+        _make_server(uvicorn.Config(app, host=host, port=port, log_level=log_level)).run()
+    finally:
+        for leftover in path.parent.glob(f"{path.stem}*"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        for bulk in path.parent.glob("bulk-*"):
+            shutil.rmtree(bulk, ignore_errors=True)
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises SIGTERM after shutdown, which would kill the process before
+            # serve() removes its working copy; stop gracefully and return instead.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self.handle_exit)
+            yield
+
+    return Server
+
+
+def _make_server(config: object) -> object:
+    return _server_class()(config)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_sandbox(
+    seed: int = 7,
+    leads: int = 1000,
+    faults: str = "none",
+    port: int = 0,
+    *,
+    token: str | None = None,
+    home: Path | str | None = None,
+    rate_limits: bool = True,
+    timeout: float = 120.0,
+) -> Iterator[str]:
+    """Start ``python -m nurture.sandbox serve`` in a subprocess; yield its base URL
+    (``http://127.0.0.1:<port>``) once ``/health`` answers; stop it on exit."""
+    profile(faults)
+    ensure_world(seed, leads, home)  # build here so errors surface as exceptions, not logs
+    port = port or free_port()
+    env = dict(os.environ)
+    if home is not None:
+        env["NURTURE_HOME"] = str(home)
+    cmd = [
+        sys.executable,
+        "-m",
+        "nurture.sandbox",
+        "serve",
+        "--seed",
+        str(seed),
+        "--leads",
+        str(leads),
+        "--faults",
+        faults,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    if token:
+        cmd += ["--token", token]
+    if not rate_limits:
+        cmd.append("--no-rate-limits")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, base_url, timeout)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise SandboxStartError(f"The sandbox exited with code {proc.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SandboxStartError(f"The sandbox did not answer on {base_url} within {timeout:.0f} s.")

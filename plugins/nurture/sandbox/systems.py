@@ -1,0 +1,477 @@
+"""How one chunk of people appears in each system: Marketo leads, HubSpot contacts, and
+the Salesforce sales process (leads, accounts, contacts, opportunities, stage history).
+
+Also decides each person's true outcome from fit and realised engagement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nurture.sandbox import names as nm
+from nurture.sandbox.activity import LeadState
+from nurture.sandbox.clock import DAY, history_start, to_datetime, today_ts
+from nurture.sandbox.people import Companies, People
+from nurture.sandbox.sfids import sf_ids
+
+SF_USERS = 12
+HS_OWNERS = (11_001, 11_002, 11_003, 11_004, 11_005, 11_006)
+LEAD_SOURCES = (
+    "Web",
+    "Trade Show",
+    "Webinar",
+    "Content Download",
+    "Paid Social",
+    "Partner",
+    "List Import",
+)
+STAGES: tuple[tuple[str, int], ...] = (
+    ("Prospecting", 10),
+    ("Qualification", 20),
+    ("Needs Analysis", 40),
+    ("Proposal/Price Quote", 60),
+    ("Negotiation/Review", 80),
+)
+WON, LOST = ("Closed Won", 100), ("Closed Lost", 0)
+BAND_PRICE = (1_200_000, 2_400_000, 4_800_000, 9_600_000, 18_000_000)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def outcomes(rng: np.random.Generator, pp: People, st: LeadState) -> dict[str, np.ndarray]:
+    """True propensity and outcome: conversion depends on fit and on engagement."""
+    n = len(pp.person_id)
+    logit = (
+        -4.0
+        + 1.1 * pp.fit
+        + 0.35 * pp.engagement
+        + 0.75 * np.log1p(st.realized)
+        - 1.2 * (st.unsubscribed_ts > 0)
+    )
+    propensity = _sigmoid(logit)
+    converted = rng.random(n) < propensity
+    end = today_ts() - DAY
+    base = np.maximum(np.maximum(pp.created_ts, history_start()), st.last_touch_ts) + DAY
+    conv_ts = np.minimum(base + (rng.exponential(12, n) * DAY).astype(np.int64), end)
+    return {
+        "propensity": propensity,
+        "converted": converted,
+        "converted_ts": np.where(converted, conv_ts, 0),
+    }
+
+
+def _noisy_email(
+    rng: np.random.Generator, emails: list[str], case_p: float, space_p: float, typo_p: float
+) -> list[str]:
+    n = len(emails)
+    draw = rng.random((n, 3))
+    out = []
+    for i, e in enumerate(emails):
+        if draw[i, 2] < typo_p:
+            local, _, domain = e.partition("@")
+            j = int(draw[i, 0] * 1000) % max(len(local) - 1, 1)
+            local = local[:j] + local[j + 1 : j + 2] + local[j : j + 1] + local[j + 2 :]
+            e = f"{local}@{domain}"
+        if draw[i, 0] < case_p:
+            e = e.upper() if draw[i, 1] < 0.3 else e[:1].upper() + e[1:]
+        if draw[i, 1] < space_p:
+            e = f" {e} " if draw[i, 0] < 0.5 else f"{e} "
+        out.append(e)
+    return out
+
+
+def _ts(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[s]")
+
+
+def _random_update(rng: np.random.Generator, floor: np.ndarray, share: float) -> np.ndarray:
+    n = len(floor)
+    end = today_ts() - 60
+    upd = floor + rng.random(n) * np.maximum(end - floor, 0)
+    return np.where(rng.random(n) < share, upd.astype(np.int64), floor)
+
+
+def marketo_leads(
+    rng: np.random.Generator, pp: People, co: Companies, st: LeadState, lead_source: np.ndarray
+) -> dict[str, object]:
+    updated = np.maximum.reduce([pp.created_ts, st.unsubscribed_ts, st.invalid_ts])
+    updated = _random_update(rng, updated, 0.4)
+    company = [co.variants[c][0] for c in pp.company]
+    return {
+        "id": pp.person_id,
+        "person_id": pp.person_id,
+        "email": pp.email,
+        "firstName": pp.first_name,
+        "lastName": pp.last_name,
+        "company": company,
+        "title": pp.title,
+        "industry": [nm.INDUSTRIES[i] for i in co.industry[pp.company]],
+        "numberOfEmployees": co.employees[pp.company],
+        "leadSource": [LEAD_SOURCES[i] for i in lead_source],
+        "unsubscribed": st.unsubscribed_ts > 0,
+        "emailInvalid": st.invalid_ts > 0,
+        "createdAt": _ts(pp.created_ts),
+        "updatedAt": _ts(updated),
+    }
+
+
+def marketo_duplicates(
+    rng: np.random.Generator, pp: People, co: Companies, first_id: int
+) -> tuple[dict[str, object], np.ndarray]:
+    """Second Marketo records for ~2% of people: a later form fill with a re-cased address."""
+    pick = np.flatnonzero(rng.random(len(pp.person_id)) < 0.02)
+    end = today_ts() - 3600
+    created = (pp.created_ts[pick] + rng.random(len(pick)) * (end - pp.created_ts[pick])).astype(
+        np.int64
+    )
+    emails = [
+        pp.email[i][:1].upper() + pp.email[i][1:]
+        if pp.email[i][:1].islower()
+        else pp.email[i].lower()
+        for i in pick
+    ]
+    ids = np.arange(first_id, first_id + len(pick), dtype=np.int64)
+    table = {
+        "id": ids,
+        "person_id": pp.person_id[pick],
+        "email": emails,
+        "firstName": [pp.first_name[i] for i in pick],
+        "lastName": [pp.last_name[i] for i in pick],
+        "company": [co.variants[pp.company[i]][1] for i in pick],
+        "title": [pp.title[i] for i in pick],
+        "industry": [None] * len(pick),
+        "numberOfEmployees": np.full(len(pick), None),
+        "leadSource": ["Web"] * len(pick),
+        "unsubscribed": np.zeros(len(pick), dtype=bool),
+        "emailInvalid": np.zeros(len(pick), dtype=bool),
+        "createdAt": _ts(created),
+        "updatedAt": _ts(created),
+    }
+    return table, created
+
+
+def _lifecycle(
+    rng: np.random.Generator, st: LeadState, sf_status: list[str | None], opp_state: dict[int, str]
+) -> tuple[list[str], list[str]]:
+    stages: list[str] = []
+    statuses: list[str] = []
+    draw = rng.random(len(st.realized))
+    for i, pts in enumerate(st.realized):
+        state = opp_state.get(i)
+        status = sf_status[i]
+        if state == "won":
+            stages.append("customer")
+            statuses.append("OPEN_DEAL")
+        elif state is not None:
+            stages.append("opportunity")
+            statuses.append("OPEN_DEAL")
+        elif status == "Working - Contacted":
+            stages.append("salesqualifiedlead")
+            statuses.append("IN_PROGRESS" if draw[i] < 0.6 else "CONNECTED")
+        elif status == "Closed - Not Converted":
+            stages.append("lead")
+            statuses.append("UNQUALIFIED")
+        elif status == "Recycled":
+            stages.append("lead")
+            statuses.append("BAD_TIMING")
+        elif pts >= 5:
+            stages.append("marketingqualifiedlead")
+            statuses.append("OPEN" if draw[i] < 0.7 else "ATTEMPTED_TO_CONTACT")
+        elif pts > 0:
+            stages.append("lead")
+            statuses.append("NEW")
+        else:
+            stages.append("subscriber")
+            statuses.append("NEW")
+    return stages, statuses
+
+
+def hubspot_contacts(
+    rng: np.random.Generator,
+    pp: People,
+    co: Companies,
+    st: LeadState,
+    in_hs: np.ndarray,
+    sf_status: list[str | None],
+    opp_state: dict[int, str],
+) -> dict[str, object]:
+    idx = np.flatnonzero(in_hs)
+    stages, statuses = _lifecycle(rng, st, sf_status, opp_state)
+    created = np.minimum(pp.created_ts[idx] + rng.integers(60, 3 * DAY, len(idx)), today_ts() - 120)
+    floor = np.maximum(created, st.last_touch_ts[idx])
+    modified = _random_update(rng, floor, 0.5)
+    owner = np.array(HS_OWNERS)[rng.integers(0, len(HS_OWNERS), len(idx))]
+    has_owner = np.isin(
+        np.array(stages, dtype=object)[idx],
+        ["marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"],
+    )
+    return {
+        "id": 1000 + pp.person_id[idx],
+        "person_id": pp.person_id[idx],
+        "email": _noisy_email(rng, [pp.email[i] for i in idx], 0.04, 0.02, 0.0),
+        "firstname": [pp.first_name[i] for i in idx],
+        "lastname": [pp.last_name[i] for i in idx],
+        "company": [co.variants[pp.company[i]][1] for i in idx],
+        "jobtitle": [pp.title[i] for i in idx],
+        "industry": [
+            nm.INDUSTRIES[co.industry[pp.company[i]]].upper().replace(" ", "_") for i in idx
+        ],
+        "lifecyclestage": [stages[i] for i in idx],
+        "hs_lead_status": [statuses[i] for i in idx],
+        "hubspot_owner_id": [str(o) if h else None for o, h in zip(owner, has_owner, strict=True)],
+        "createdate": _ts(created),
+        "lastmodifieddate": _ts(modified),
+        "archived": rng.random(len(idx)) < 0.01,
+    }
+
+
+def salesforce(
+    rng: np.random.Generator,
+    pp: People,
+    co: Companies,
+    st: LeadState,
+    truth: dict[str, np.ndarray],
+    lead_source: np.ndarray,
+) -> tuple[dict[str, dict[str, object]], list[str | None], dict[int, str], dict[str, np.ndarray]]:
+    """SFA records of the chunk; returns tables, each person's SF lead status, opp states and
+    per-person won/amount for the truth export."""
+    n = len(pp.person_id)
+    today = today_ts()
+    converted = truth["converted"]
+    conv_rate = converted.mean() if n else 0.0
+    q = max(0.0, (0.4 - conv_rate) / max(1e-9, 1 - conv_rate))
+    in_sf = converted | (rng.random(n) < q)
+    idx = np.flatnonzero(in_sf)
+    owner_seq = rng.integers(1, SF_USERS + 1, n)
+    owners = sf_ids("User", owner_seq)
+    created = np.minimum(pp.created_ts + rng.integers(3600, 10 * DAY, n), today - 3600)
+    created = np.where(converted, np.minimum(created, truth["converted_ts"] - 3600), created)
+
+    status: list[str | None] = [None] * n
+    draw = rng.random(n)
+    mql = st.realized >= 5
+    for i in idx:
+        if converted[i]:
+            status[i] = "Closed - Converted"
+        elif mql[i]:
+            # MQLs handed to sales: accepted, rejected or recycled back to nurturing.
+            status[i] = (
+                "Working - Contacted"
+                if draw[i] < 0.5
+                else "Closed - Not Converted"
+                if draw[i] < 0.75
+                else "Recycled"
+            )
+        else:
+            status[i] = "Open - Not Contacted" if draw[i] < 0.85 else "Closed - Not Converted"
+    changed = np.where(
+        np.array([s not in (None, "Open - Not Contacted") for s in status]),
+        np.minimum(
+            np.maximum(created, st.last_touch_ts) + rng.integers(DAY, 20 * DAY, n), today - 60
+        ),
+        created,
+    )
+    changed = np.where(converted, truth["converted_ts"], changed)
+
+    # Accounts: one per company with a converted person.
+    conv_idx = np.flatnonzero(converted)
+    comp_rows = sorted({int(pp.company[i]) for i in conv_idx})
+    account_of = {c: co.company_id[c] for c in comp_rows}
+    account_ids = dict(
+        zip(comp_rows, sf_ids("Account", [account_of[c] for c in comp_rows]), strict=True)
+    )
+    first_conv: dict[int, int] = {}
+    first_owner: dict[int, str] = {}
+    for i in conv_idx[np.argsort(truth["converted_ts"][conv_idx], kind="stable")]:
+        c = int(pp.company[i])
+        first_conv.setdefault(c, int(truth["converted_ts"][i]))
+        first_owner.setdefault(c, owners[i])
+    contact_ids = sf_ids("Contact", pp.person_id[conv_idx])
+    opp_ids = sf_ids("Opportunity", pp.person_id[conv_idx])
+
+    opp_state: dict[int, str] = {}
+    won = np.zeros(n, dtype=bool)
+    amount_truth = np.zeros(n)
+    opps: dict[str, list] = {
+        k: []
+        for k in (
+            "Id",
+            "AccountId",
+            "Name",
+            "StageName",
+            "Amount",
+            "CloseDate",
+            "IsClosed",
+            "IsWon",
+            "Probability",
+            "LeadSource",
+            "OwnerId",
+            "CreatedDate",
+            "SystemModstamp",
+            "IsDeleted",
+        )
+    }
+    hist: dict[str, list] = {
+        k: []
+        for k in (
+            "Id",
+            "OpportunityId",
+            "StageName",
+            "Amount",
+            "CloseDate",
+            "Probability",
+            "CreatedDate",
+            "SystemModstamp",
+            "IsDeleted",
+        )
+    }
+    for k, i in enumerate(conv_idx):
+        c = int(pp.company[i])
+        price = BAND_PRICE[co.size_band[c]] * float(np.exp(rng.normal(0, 0.35)))
+        amount = round(price, -4)
+        will_win = rng.random() < 0.25 + 0.5 * truth["propensity"][i]
+        reach = len(STAGES) if will_win else int(rng.integers(1, len(STAGES) + 1))
+        t = int(truth["converted_ts"][i])
+        steps: list[tuple[str, int, int]] = []
+        for name, prob in STAGES[:reach]:
+            if t >= today:
+                break
+            steps.append((name, prob, t))
+            t += int(rng.exponential(10) * DAY) + DAY
+        final = WON if will_win else LOST
+        closed = t < today and len(steps) == reach
+        if closed:
+            steps.append((final[0], final[1], t))
+        name, prob, last_t = steps[-1]
+        close_date = to_datetime(last_t if closed else last_t + 30 * DAY).date()
+        opp_state[int(i)] = "won" if closed and will_win else "lost" if closed else "open"
+        won[i] = closed and will_win
+        amount_truth[i] = amount if won[i] else 0.0
+        for step, (s_name, s_prob, s_t) in enumerate(steps):
+            hist["Id"].append(pp.person_id[i] * 8 + step)
+            hist["OpportunityId"].append(opp_ids[k])
+            hist["StageName"].append(s_name)
+            hist["Amount"].append(amount)
+            hist["CloseDate"].append(close_date)
+            hist["Probability"].append(s_prob)
+            hist["CreatedDate"].append(s_t)
+            hist["SystemModstamp"].append(s_t)
+            hist["IsDeleted"].append(False)
+        opps["Id"].append(opp_ids[k])
+        opps["AccountId"].append(account_ids[c])
+        opps["Name"].append(f"{co.variants[c][2]} - Nurture {to_datetime(steps[0][2]).year}")
+        opps["StageName"].append(name)
+        opps["Amount"].append(amount)
+        opps["CloseDate"].append(close_date)
+        opps["IsClosed"].append(closed)
+        opps["IsWon"].append(bool(won[i]))
+        opps["Probability"].append(prob)
+        opps["LeadSource"].append(LEAD_SOURCES[lead_source[i]])
+        opps["OwnerId"].append(owners[i])
+        opps["CreatedDate"].append(int(truth["converted_ts"][i]))
+        opps["SystemModstamp"].append(last_t)
+        opps["IsDeleted"].append(False)
+    hist["Id"] = sf_ids("OpportunityHistory", hist["Id"])
+    for tbl in (opps, hist):
+        tbl["CreatedDate"] = _ts(np.array(tbl["CreatedDate"], dtype=np.int64))
+        tbl["SystemModstamp"] = _ts(np.array(tbl["SystemModstamp"], dtype=np.int64))
+
+    conv_pos = {int(i): k for k, i in enumerate(conv_idx)}
+    leads = {
+        "Id": sf_ids("Lead", pp.person_id[idx]),
+        "person_id": pp.person_id[idx],
+        "Email": _noisy_email(rng, [pp.email[i] for i in idx], 0.04, 0.0, 0.02),
+        "FirstName": [pp.first_name[i] for i in idx],
+        "LastName": [pp.last_name[i] for i in idx],
+        "Company": [co.variants[pp.company[i]][2] for i in idx],
+        "Title": [pp.title[i] for i in idx],
+        "Industry": [nm.INDUSTRIES[co.industry[pp.company[i]]] for i in idx],
+        "NumberOfEmployees": co.employees[pp.company[idx]],
+        "Status": [status[i] for i in idx],
+        "LeadSource": [LEAD_SOURCES[lead_source[i]] for i in idx],
+        "OwnerId": [owners[i] for i in idx],
+        "IsConverted": converted[idx],
+        "ConvertedDate": [
+            to_datetime(truth["converted_ts"][i]).date() if converted[i] else None for i in idx
+        ],
+        "ConvertedAccountId": [
+            account_ids[int(pp.company[i])] if converted[i] else None for i in idx
+        ],
+        "ConvertedContactId": [
+            contact_ids[conv_pos[int(i)]] if converted[i] else None for i in idx
+        ],
+        "ConvertedOpportunityId": [
+            opp_ids[conv_pos[int(i)]] if converted[i] else None for i in idx
+        ],
+        "IsDeleted": (rng.random(len(idx)) < 0.01) & ~converted[idx],
+        "CreatedDate": _ts(created[idx]),
+        "SystemModstamp": _ts(np.maximum(changed[idx], created[idx])),
+        "Nurture_Lead_Id__c": [None] * len(idx),
+        "Nurture_Score__c": np.full(len(idx), np.nan),
+        "Nurture_Grade__c": [None] * len(idx),
+    }
+    accounts = {
+        "Id": [account_ids[c] for c in comp_rows],
+        "Name": [co.variants[c][2] for c in comp_rows],
+        "Website": [f"https://www.{co.domain[c]}" for c in comp_rows],
+        "Industry": [nm.INDUSTRIES[co.industry[c]] for c in comp_rows],
+        "NumberOfEmployees": co.employees[comp_rows] if comp_rows else np.zeros(0, dtype=np.int64),
+        "OwnerId": [first_owner[c] for c in comp_rows],
+        "CreatedDate": _ts(np.array([first_conv[c] for c in comp_rows], dtype=np.int64)),
+        "SystemModstamp": _ts(np.array([first_conv[c] for c in comp_rows], dtype=np.int64)),
+        "IsDeleted": np.zeros(len(comp_rows), dtype=bool),
+    }
+    conv_ts = truth["converted_ts"][conv_idx]
+    contacts = {
+        "Id": contact_ids,
+        "AccountId": [account_ids[int(pp.company[i])] for i in conv_idx],
+        "Email": [pp.email[i] for i in conv_idx],
+        "FirstName": [pp.first_name[i] for i in conv_idx],
+        "LastName": [pp.last_name[i] for i in conv_idx],
+        "Title": [pp.title[i] for i in conv_idx],
+        "Department": [nm.DEPARTMENTS[pp.department[i]][1] for i in conv_idx],
+        "LeadSource": [LEAD_SOURCES[lead_source[i]] for i in conv_idx],
+        "OwnerId": [owners[i] for i in conv_idx],
+        "CreatedDate": _ts(conv_ts),
+        "SystemModstamp": _ts(conv_ts),
+        "IsDeleted": np.zeros(len(conv_idx), dtype=bool),
+    }
+    roles = {
+        "Id": sf_ids("OpportunityContactRole", pp.person_id[conv_idx]),
+        "OpportunityId": opp_ids,
+        "ContactId": contact_ids,
+        "Role": ["Decision Maker" if pp.seniority[i] >= 3 else "Evaluator" for i in conv_idx],
+        "IsPrimary": np.ones(len(conv_idx), dtype=bool),
+        "CreatedDate": _ts(conv_ts),
+        "SystemModstamp": _ts(conv_ts),
+        "IsDeleted": np.zeros(len(conv_idx), dtype=bool),
+    }
+    tables = {
+        "sf_lead": leads,
+        "sf_account": accounts,
+        "sf_contact": contacts,
+        "sf_opportunity": opps,
+        "sf_opportunity_history": hist,
+        "sf_opportunity_contact_role": roles,
+    }
+    return tables, status, opp_state, {"won": won, "won_amount": amount_truth, "in_sf": in_sf}
+
+
+def sf_users() -> dict[str, object]:
+    seqs = list(range(1, SF_USERS + 1))
+    first = [nm.JP_FIRST[i][0] for i in range(SF_USERS)]
+    last = [nm.JP_LAST[i + 3][0] for i in range(SF_USERS)]
+    since = np.full(SF_USERS, history_start() - 400 * DAY, dtype=np.int64)
+    return {
+        "Id": sf_ids("User", seqs),
+        "Name": [f"{ln} {fn}" for ln, fn in zip(last, first, strict=True)],
+        "FirstName": first,
+        "LastName": last,
+        "Email": [f"rep{i}@nurture-demo.example.com" for i in seqs],
+        "Title": ["Inside Sales" if i <= 4 else "Account Executive" for i in seqs],
+        "IsActive": np.ones(SF_USERS, dtype=bool),
+        "CreatedDate": _ts(since),
+        "SystemModstamp": _ts(since),
+    }

@@ -1,0 +1,577 @@
+"""The simulated B2B world: generated in chunks into a DuckDB file, cached per (seed, leads).
+
+Each chunk of CHUNK people draws from its own generator seeded with (seed, chunk number),
+so a world is the same on every machine and memory stays flat as the world grows. The
+file is built under a temporary name and renamed, so a crash never leaves half a world.
+
+Tables (see ``TABLES`` for columns): ground truth ``companies``, ``persons``; Marketo
+``mkto_lead``, ``activities``, ``campaigns``, ``emails``; HubSpot ``hs_contact``,
+``hs_owner``; Salesforce ``sf_lead``, ``sf_account``, ``sf_contact``, ``sf_opportunity``,
+``sf_opportunity_history``, ``sf_opportunity_contact_role``, ``sf_user``, ``sf_task``;
+and ``meta`` (seed, leads, days advanced).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from nurture.sandbox import names as nm
+from nurture.sandbox import systems
+from nurture.sandbox.activity import (
+    ACTIVITY_TYPES,
+    FORM,
+    FORMS,
+    NEW_LEAD,
+    QP_SEGMENT,
+    QP_UTM,
+    Chunk,
+    Events,
+    LeadState,
+    simulate,
+)
+from nurture.sandbox.campaigns import (
+    CHANNELS,
+    CONTENT_TYPES,
+    PROGRAM_STATUSES,
+    Calendar,
+    build_calendar,
+)
+from nurture.sandbox.clock import ANCHOR, history_start, today_ts
+from nurture.sandbox.people import LEADS_PER_COMPANY, make_companies, make_people
+
+CHUNK = 5000
+FORMAT_VERSION = 1
+MAX_LEADS = 1_000_000
+
+TABLES: dict[str, str] = {
+    "meta": "key VARCHAR PRIMARY KEY, value VARCHAR",
+    "companies": """company_id BIGINT, name VARCHAR, domain VARCHAR, industry VARCHAR,
+        employee_count BIGINT, size_band VARCHAR, is_japanese BOOLEAN""",
+    "persons": """person_id BIGINT, company_id BIGINT, first_name VARCHAR, last_name VARCHAR,
+        title VARCHAR, seniority VARCHAR, department VARCHAR, email VARCHAR,
+        is_free_mail BOOLEAN, is_japanese BOOLEAN, created_at TIMESTAMP, lead_source VARCHAR,
+        fit DOUBLE, engagement DOUBLE, realized_engagement DOUBLE, propensity DOUBLE,
+        converted BOOLEAN, converted_at TIMESTAMP, won BOOLEAN, won_amount DOUBLE,
+        in_hubspot BOOLEAN, in_salesforce BOOLEAN, bad_address BOOLEAN,
+        unsubscribed_ts BIGINT, invalid_ts BIGINT, recent_sends DOUBLE, last_touch_ts BIGINT,
+        exposures SMALLINT[]""",
+    "mkto_lead": """id BIGINT, person_id BIGINT, email VARCHAR, "firstName" VARCHAR,
+        "lastName" VARCHAR, company VARCHAR, title VARCHAR, industry VARCHAR,
+        "numberOfEmployees" BIGINT, "leadSource" VARCHAR, unsubscribed BOOLEAN,
+        "emailInvalid" BOOLEAN, "createdAt" TIMESTAMP, "updatedAt" TIMESTAMP""",
+    "hs_contact": """id BIGINT, person_id BIGINT, email VARCHAR, firstname VARCHAR,
+        lastname VARCHAR, company VARCHAR, jobtitle VARCHAR, industry VARCHAR,
+        lifecyclestage VARCHAR, hs_lead_status VARCHAR, hubspot_owner_id VARCHAR,
+        createdate TIMESTAMP, lastmodifieddate TIMESTAMP, archived BOOLEAN""",
+    "sf_lead": """"Id" VARCHAR, person_id BIGINT, "Email" VARCHAR, "FirstName" VARCHAR,
+        "LastName" VARCHAR, "Company" VARCHAR, "Title" VARCHAR, "Industry" VARCHAR,
+        "NumberOfEmployees" BIGINT, "Status" VARCHAR, "LeadSource" VARCHAR, "OwnerId" VARCHAR,
+        "IsConverted" BOOLEAN, "ConvertedDate" DATE, "ConvertedAccountId" VARCHAR,
+        "ConvertedContactId" VARCHAR, "ConvertedOpportunityId" VARCHAR, "IsDeleted" BOOLEAN,
+        "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "Nurture_Lead_Id__c" VARCHAR,
+        "Nurture_Score__c" DOUBLE, "Nurture_Grade__c" VARCHAR""",
+    "sf_account": """"Id" VARCHAR, "Name" VARCHAR, "Website" VARCHAR, "Industry" VARCHAR,
+        "NumberOfEmployees" BIGINT, "OwnerId" VARCHAR, "CreatedDate" TIMESTAMP,
+        "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+    "sf_contact": """"Id" VARCHAR, "AccountId" VARCHAR, "Email" VARCHAR, "FirstName" VARCHAR,
+        "LastName" VARCHAR, "Title" VARCHAR, "Department" VARCHAR, "LeadSource" VARCHAR,
+        "OwnerId" VARCHAR, "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP,
+        "IsDeleted" BOOLEAN""",
+    "sf_opportunity": """"Id" VARCHAR, "AccountId" VARCHAR, "Name" VARCHAR,
+        "StageName" VARCHAR, "Amount" DOUBLE, "CloseDate" DATE, "IsClosed" BOOLEAN,
+        "IsWon" BOOLEAN, "Probability" INTEGER, "LeadSource" VARCHAR, "OwnerId" VARCHAR,
+        "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+    "sf_opportunity_history": """"Id" VARCHAR, "OpportunityId" VARCHAR, "StageName" VARCHAR,
+        "Amount" DOUBLE, "CloseDate" DATE, "Probability" INTEGER, "CreatedDate" TIMESTAMP,
+        "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+    "sf_opportunity_contact_role": """"Id" VARCHAR, "OpportunityId" VARCHAR,
+        "ContactId" VARCHAR, "Role" VARCHAR, "IsPrimary" BOOLEAN, "CreatedDate" TIMESTAMP,
+        "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+    "sf_user": """"Id" VARCHAR, "Name" VARCHAR, "FirstName" VARCHAR, "LastName" VARCHAR,
+        "Email" VARCHAR, "Title" VARCHAR, "IsActive" BOOLEAN, "CreatedDate" TIMESTAMP,
+        "SystemModstamp" TIMESTAMP""",
+    "sf_task": """"Id" VARCHAR, "WhoId" VARCHAR, "Subject" VARCHAR, "Description" VARCHAR,
+        "Status" VARCHAR, "Priority" VARCHAR, "ActivityDate" DATE, "OwnerId" VARCHAR,
+        "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+    "hs_owner": """id VARCHAR, email VARCHAR, "firstName" VARCHAR, "lastName" VARCHAR,
+        "userId" BIGINT, "createdAt" TIMESTAMP, "updatedAt" TIMESTAMP, archived BOOLEAN""",
+    "campaigns": """campaign_id INTEGER, name VARCHAR, channel VARCHAR, program_type VARCHAR,
+        content_type VARCHAR, utm VARCHAR, launch_at TIMESTAMP, end_at TIMESTAMP""",
+    "emails": """mailing_id INTEGER, campaign_id INTEGER, name VARCHAR, variant VARCHAR,
+        creative_id INTEGER, content_type VARCHAR, subject VARCHAR, send_at TIMESTAMP,
+        appeal DOUBLE""",
+    "_stage": """lead BIGINT, ts BIGINT, type SMALLINT, campaign INTEGER, asset INTEGER,
+        variant INTEGER, link INTEGER, qp INTEGER, category INTEGER, status_new INTEGER,
+        status_old INTEGER, mobile INTEGER, seq INTEGER""",
+}
+# Columns of the served activities table; the attribute columns map to Marketo names.
+ACTIVITY_ATTRIBUTES: dict[str, str] = {
+    "mailing_id": "Mailing ID",
+    "campaign_run_id": "Campaign Run ID",
+    "variant": "Variant",
+    "link": "Link",
+    "is_mobile_device": "Is Mobile Device",
+    "category": "Category",
+    "webpage_url": "Webpage URL",
+    "query_parameters": "Query Parameters",
+    "referrer_url": "Referrer URL",
+    "new_status": "New Status",
+    "old_status": "Old Status",
+    "lead_source": "Lead Source",
+}
+
+
+class WorldError(ValueError):
+    """The world cannot be built or opened as asked; the message says why."""
+
+
+def sandbox_home(home: Path | str | None = None) -> Path:
+    base = Path(home) if home is not None else Path(os.environ.get("NURTURE_HOME", ".nurture"))
+    return base.expanduser().resolve() / "sandbox"
+
+
+def world_path(seed: int, leads: int, home: Path | str | None = None) -> Path:
+    return sandbox_home(home) / f"world-v{FORMAT_VERSION}-s{seed}-n{leads}.duckdb"
+
+
+def check_spec(seed: int, leads: int) -> None:
+    if seed < 0:
+        raise WorldError(f"--seed must be zero or positive, not {seed}.")
+    if not 1 <= leads <= MAX_LEADS:
+        raise WorldError(f"--leads must be between 1 and {MAX_LEADS:,}, not {leads}.")
+
+
+def ensure_world(seed: int, leads: int, home: Path | str | None = None) -> Path:
+    """The cached world file for (seed, leads), built first if missing."""
+    check_spec(seed, leads)
+    path = world_path(seed, leads, home)
+    if not path.exists():
+        build_world(seed, leads, path)
+    return path
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def build_world(seed: int, leads: int, path: Path | str) -> Path:
+    check_spec(seed, leads)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    cal = build_calendar(seed)
+    try:
+        with connect(tmp, read_only=False) as con:
+            # A fixed memory budget: DuckDB spills the final sort to disk instead of growing.
+            con.execute("SET memory_limit = '512MB'")
+            con.execute("SET enable_progress_bar = false")
+            con.execute("SET preserve_insertion_order = false")
+            for name, ddl in TABLES.items():
+                con.execute(f"CREATE TABLE {name} ({ddl})")
+            _write_static(con, seed, leads, cal)
+            used_domains: set[str] = set()
+            used_free: set[str] = set()
+            next_dup = leads + 1
+            for chunk_no, first in enumerate(range(0, leads, CHUNK)):
+                n = min(CHUNK, leads - first)
+                rng = np.random.default_rng([seed, chunk_no])
+                next_dup = _build_chunk(
+                    con, rng, cal, chunk_no, first, n, next_dup, used_domains, used_free
+                )
+            finish_activities(con)
+            con.execute("CHECKPOINT")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return path
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, object]) -> None:
+    data = pa.table(
+        {k: v if isinstance(v, pa.Array) else pa.array(_plain(v)) for k, v in columns.items()}
+    )
+    if data.num_rows == 0:
+        return
+    con.register("_chunk", data)
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _chunk")
+    con.unregister("_chunk")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return value.tolist()
+    return value
+
+
+def _write_static(con: duckdb.DuckDBPyConnection, seed: int, leads: int, cal: Calendar) -> None:
+    meta = {
+        "seed": seed,
+        "leads": leads,
+        "anchor": ANCHOR.isoformat(),
+        "days_advanced": 0,
+        "format_version": FORMAT_VERSION,
+    }
+    _insert(con, "meta", {"key": list(meta), "value": [str(v) for v in meta.values()]})
+    progs = cal.programs
+    _insert(
+        con,
+        "campaigns",
+        {
+            "campaign_id": np.array([p.campaign_id for p in progs], dtype=np.int32),
+            "name": [p.name for p in progs],
+            "channel": [p.channel for p in progs],
+            "program_type": [p.program_type for p in progs],
+            "content_type": [p.content_type for p in progs],
+            "utm": [p.utm for p in progs],
+            "launch_at": np.array([p.launch_ts for p in progs], dtype="datetime64[s]"),
+            "end_at": np.array([p.end_ts for p in progs], dtype="datetime64[s]"),
+        },
+    )
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "mailing_id",
+            "campaign_id",
+            "name",
+            "variant",
+            "creative_id",
+            "content_type",
+            "subject",
+            "send_at",
+            "appeal",
+        )
+    }
+    for k, send in enumerate(cal.sends):
+        for v, (creative, mailing) in enumerate(zip(send.creatives, send.mailing_ids, strict=True)):
+            rows["mailing_id"].append(mailing)
+            rows["campaign_id"].append(send.campaign_id)
+            rows["name"].append(f"EM-{k + 1:02d}.Email {'AB'[v]}")
+            rows["variant"].append("AB"[v])
+            rows["creative_id"].append(creative)
+            rows["content_type"].append(CONTENT_TYPES[cal.creative_content[creative]])
+            rows["subject"].append(cal.creative_subjects[creative])
+            rows["send_at"].append(np.datetime64(send.send_ts, "s"))
+            rows["appeal"].append(float(cal.creative_appeal[creative]))
+    _insert(con, "emails", rows)
+    _insert(con, "sf_user", systems.sf_users())
+    since = np.full(len(systems.HS_OWNERS), history_start() - 400 * 86_400, dtype="datetime64[s]")
+    _insert(
+        con,
+        "hs_owner",
+        {
+            "id": [str(o) for o in systems.HS_OWNERS],
+            "email": [
+                f"owner{k + 1}@nurture-demo.example.com" for k in range(len(systems.HS_OWNERS))
+            ],
+            "firstName": [nm.EN_FIRST[k] for k in range(len(systems.HS_OWNERS))],
+            "lastName": [nm.EN_LAST[k] for k in range(len(systems.HS_OWNERS))],
+            "userId": np.array(systems.HS_OWNERS, dtype=np.int64) + 9_000_000,
+            "createdAt": since,
+            "updatedAt": since,
+            "archived": np.zeros(len(systems.HS_OWNERS), dtype=bool),
+        },
+    )
+
+
+def _build_chunk(
+    con: duckdb.DuckDBPyConnection,
+    rng: np.random.Generator,
+    cal: Calendar,
+    chunk_no: int,
+    first: int,
+    n: int,
+    next_dup: int,
+    used_domains: set[str],
+    used_free: set[str],
+) -> int:
+    n_comp = max(1, n // LEADS_PER_COMPANY)
+    co = make_companies(rng, chunk_no * (CHUNK // LEADS_PER_COMPANY) + 1, n_comp, used_domains)
+    pp = make_people(rng, first + 1, n, co, used_free)
+    lead_source = rng.choice(
+        len(systems.LEAD_SOURCES), n, p=[0.35, 0.15, 0.12, 0.15, 0.1, 0.05, 0.08]
+    )
+    state = LeadState.fresh(n, len(cal.creative_appeal))
+    chunk = Chunk(
+        pp.person_id, pp.created_ts, pp.fit, pp.engagement, pp.bad_address, co.industry[pp.company]
+    )
+    events = Events()
+    simulate(rng, cal, chunk, state, history_start(), today_ts(), events)
+    truth = systems.outcomes(rng, pp, state)
+
+    mkto = systems.marketo_leads(rng, pp, co, state, lead_source)
+    dups, dup_created = systems.marketo_duplicates(rng, pp, co, next_dup)
+    dup_ids = np.asarray(dups["id"])
+    events.add(dup_ids, dup_created, NEW_LEAD, 0, 0)
+    # The duplicate came from a contact form on the (personalised) website.
+    site = cal.by_channel("web_personalization")[0].campaign_id
+    events.add(dup_ids, dup_created + 1, FORM, site, FORMS.index("Contact Us"))
+    sf_tables, sf_status, opp_state, sales = systems.salesforce(
+        rng, pp, co, state, truth, lead_source
+    )
+    in_hs = rng.random(n) < 0.6
+    hs = systems.hubspot_contacts(rng, pp, co, state, in_hs, sf_status, opp_state)
+
+    _insert(
+        con,
+        "companies",
+        {
+            "company_id": co.company_id,
+            "name": co.name,
+            "domain": co.domain,
+            "industry": [nm.INDUSTRIES[i] for i in co.industry],
+            "employee_count": co.employees,
+            "size_band": [nm.SIZE_BANDS[i] for i in co.size_band],
+            "is_japanese": co.is_japanese,
+        },
+    )
+    exposures = pa.FixedSizeListArray.from_arrays(
+        pa.array(state.exposures.reshape(-1)), state.exposures.shape[1]
+    )
+    _insert(
+        con,
+        "persons",
+        {
+            "person_id": pp.person_id,
+            "company_id": co.company_id[pp.company],
+            "first_name": pp.first_name,
+            "last_name": pp.last_name,
+            "title": pp.title,
+            "seniority": [nm.SENIORITY[s][1] for s in pp.seniority],
+            "department": [nm.DEPARTMENTS[d][1] for d in pp.department],
+            "email": pp.email,
+            "is_free_mail": pp.is_free_mail,
+            "is_japanese": pp.is_japanese,
+            "created_at": pp.created_ts.astype("datetime64[s]"),
+            "lead_source": [systems.LEAD_SOURCES[i] for i in lead_source],
+            "fit": pp.fit,
+            "engagement": pp.engagement,
+            "realized_engagement": state.realized,
+            "propensity": truth["propensity"],
+            "converted": truth["converted"],
+            "converted_at": pa.array(
+                np.where(truth["converted"], truth["converted_ts"], 0).astype("datetime64[s]"),
+                mask=~truth["converted"],
+            ),
+            "won": sales["won"],
+            "won_amount": sales["won_amount"],
+            "in_hubspot": in_hs,
+            "in_salesforce": sales["in_sf"],
+            "bad_address": pp.bad_address,
+            "unsubscribed_ts": state.unsubscribed_ts,
+            "invalid_ts": state.invalid_ts,
+            "recent_sends": state.recent_sends,
+            "last_touch_ts": state.last_touch_ts,
+            "exposures": exposures,
+        },
+    )
+    _insert(con, "mkto_lead", mkto)
+    _insert(con, "mkto_lead", dups)
+    _insert(con, "hs_contact", hs)
+    for table, cols in sf_tables.items():
+        _insert(con, table, cols)
+    staged = events.arrays()
+    staged["seq"] = np.arange(len(staged["lead"]), dtype=np.int32)  # tie-breaker for ids
+    _insert(con, "_stage", staged)
+    return next_dup + len(dup_ids)
+
+
+def finish_activities(con: duckdb.DuckDBPyConnection, first_id: int = 1) -> None:
+    """Resolve staged codes into Marketo activity rows with ids in activityDate order."""
+    _lookup_tables(con)
+    select = _ACTIVITY_SELECT.replace("__OFFSET__", str(int(first_id) - 1))
+    con.execute(f"CREATE TABLE IF NOT EXISTS activities AS SELECT * FROM ({select}) WHERE false")
+    # Rows go in id order so range scans on id (the paging token) skip by zone maps.
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"INSERT INTO activities SELECT * FROM ({select}) ORDER BY id")
+    con.execute("DELETE FROM _stage")
+
+
+def _lookup_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _pages AS SELECT * FROM (VALUES "
+        + ",".join(f"({i}, '{nm.SITE}{p}')" for i, (p, _) in enumerate(nm.PAGES))
+        + ") t(page, url)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _statuses AS SELECT * FROM (VALUES "
+        + ",".join(f"({i}, '{s}')" for i, s in enumerate(PROGRAM_STATUSES))
+        + ") t(code, name)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _forms AS SELECT * FROM (VALUES "
+        + ",".join(f"({i}, '{s}')" for i, s in enumerate(FORMS))
+        + ") t(code, name)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _industries AS SELECT * FROM (VALUES "
+        + ",".join(f"({i}, '{s.lower().replace(' ', '-')}')" for i, s in enumerate(nm.INDUSTRIES))
+        + ") t(code, slug)"
+    )
+
+
+_EMAIL_TYPES = "(6, 7, 8, 9, 10, 11)"
+_ACTIVITY_SELECT = f"""
+select
+    __OFFSET__ + row_number() over (order by s.ts, s.lead, s.seq) as id,
+    cast(__OFFSET__ + row_number() over (order by s.ts, s.lead, s.seq) as varchar) as marketo_guid,
+    s.lead as lead_id,
+    to_timestamp(s.ts)::timestamp as activity_date,
+    cast(s.type as integer) as activity_type_id,
+    nullif(s.campaign, 0) as campaign_id,
+    case when s.type in {_EMAIL_TYPES} then s.asset
+         when s.type = 1 then s.asset + 1
+         when s.type = 2 then s.asset + 1
+         when s.type = 104 then s.campaign end as primary_attribute_value_id,
+    case when s.type in {_EMAIL_TYPES} then e.name
+         when s.type = 1 then pg.url
+         when s.type = 2 then f.name
+         when s.type = 104 then c.name end as primary_attribute_value,
+    coalesce(c.channel, 'web_personalization') as channel,
+    case when s.type in {_EMAIL_TYPES} then s.asset end as mailing_id,
+    case when s.type in {_EMAIL_TYPES} then s.campaign * 10 + 1 end as campaign_run_id,
+    case when s.variant > 0 then e.variant end as variant,
+    case when s.type = 11 then 'https://{nm.SITE}' || split_part(lk.url, '{nm.SITE}', 2) end
+        as link,
+    case when s.mobile >= 0 then s.mobile = 1 end as is_mobile_device,
+    case s.category when 1 then 'hard' when 2 then 'soft' end as category,
+    case when s.type = 1 then 'https://' || pg.url end as webpage_url,
+    case when s.qp = {QP_UTM} then c.utm
+         when s.qp >= {QP_SEGMENT} then 'rtp_segment=' || ind.slug end as query_parameters,
+    case when s.type = 1 and c.channel = 'social' then 'https://t.co/'
+         when s.type = 1 and c.channel = 'retargeting_ads' then 'https://www.googleadservices.com/'
+         end as referrer_url,
+    sn.name as new_status,
+    so.name as old_status,
+    case when s.type = {NEW_LEAD} then l."leadSource" end as lead_source
+from _stage as s
+left join campaigns as c on c.campaign_id = s.campaign
+left join emails as e on e.mailing_id = s.asset and s.type in {_EMAIL_TYPES}
+left join _pages as pg on pg.page = s.asset and s.type = 1
+left join _pages as lk on lk.page = s.link
+left join _forms as f on f.code = s.asset and s.type = 2
+left join _statuses as sn on sn.code = s.status_new
+left join _statuses as so on so.code = s.status_old
+left join _industries as ind on ind.code = s.qp - {QP_SEGMENT}
+left join mkto_lead as l on l.id = s.lead and s.type = {NEW_LEAD}
+"""
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def count_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts as the APIs serve them, for comparing with what a sync loaded."""
+    return {k: int(con.execute(q).fetchone()[0]) for k, q in _COUNTS.items()}
+
+
+def world_counts(path: Path | str) -> dict[str, int]:
+    with connect(path) as con:
+        return count_rows(con)
+
+
+_COUNTS = {
+    "persons": "SELECT count(*) FROM persons",
+    "marketo_leads": "SELECT count(*) FROM mkto_lead",
+    "marketo_activities": "SELECT count(*) FROM activities",
+    "hubspot_contacts": "SELECT count(*) FROM hs_contact WHERE NOT archived",
+    "hubspot_contacts_archived": "SELECT count(*) FROM hs_contact WHERE archived",
+    "salesforce_leads": 'SELECT count(*) FROM sf_lead WHERE NOT "IsDeleted"',
+    "salesforce_leads_all": "SELECT count(*) FROM sf_lead",
+    "salesforce_contacts": 'SELECT count(*) FROM sf_contact WHERE NOT "IsDeleted"',
+    "salesforce_accounts": 'SELECT count(*) FROM sf_account WHERE NOT "IsDeleted"',
+    "salesforce_opportunities": 'SELECT count(*) FROM sf_opportunity WHERE NOT "IsDeleted"',
+    "converted": "SELECT count(*) FROM persons WHERE converted",
+    "campaigns": "SELECT count(*) FROM campaigns",
+}
+
+
+TRUTH_TABLES: tuple[str, ...] = (
+    "companies",
+    "campaigns",
+    "emails",
+    "mkto_lead",
+    "activities",
+    "hs_contact",
+    "hs_owner",
+    "sf_lead",
+    "sf_account",
+    "sf_contact",
+    "sf_opportunity",
+    "sf_opportunity_history",
+    "sf_opportunity_contact_role",
+    "sf_user",
+    "sf_task",
+)
+
+
+def write_truth(world: Path | str, out_dir: Path | str) -> dict[str, Path]:
+    """Write every object and each lead's propensity and outcome as Parquet files.
+
+    ``lead_truth.parquet`` has one row per person with the ids it has in each system.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    with connect(world) as con:
+        for table in TRUTH_TABLES:
+            target = out / f"{table}.parquet"
+            con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(target)}' (FORMAT parquet)")
+            written[table] = target
+        target = out / "lead_truth.parquet"
+        con.execute(f"""
+            COPY (
+                select
+                    p.person_id, p.company_id, p.email, p.first_name, p.last_name, p.title,
+                    p.seniority, p.department, p.is_free_mail, p.created_at, p.lead_source,
+                    p.fit, p.engagement, p.realized_engagement, p.propensity, p.converted,
+                    p.converted_at, p.won, p.won_amount,
+                    (select min(m.id) from mkto_lead as m where m.person_id = p.person_id)
+                        as marketo_lead_id,
+                    (select list(m.id order by m.id) from mkto_lead as m
+                        where m.person_id = p.person_id) as marketo_lead_ids,
+                    h.id as hubspot_contact_id,
+                    s."Id" as sfdc_lead_id
+                from persons as p
+                left join hs_contact as h on h.person_id = p.person_id
+                left join sf_lead as s on s.person_id = p.person_id
+                order by p.person_id
+            ) TO '{_sql_path(target)}' (FORMAT parquet)""")
+        written["lead_truth"] = target
+    return written
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+__all__ = [
+    "ACTIVITY_ATTRIBUTES",
+    "ACTIVITY_TYPES",
+    "CHANNELS",
+    "TABLES",
+    "TRUTH_TABLES",
+    "WorldError",
+    "build_world",
+    "connect",
+    "ensure_world",
+    "read_meta",
+    "sandbox_home",
+    "world_counts",
+    "world_path",
+    "write_truth",
+]
