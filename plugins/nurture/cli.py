@@ -126,7 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    func: Callable[[argparse.Namespace], int] = args.func
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:  # the sandbox group reports its own errors
+        from nurture.sandbox.cli import run
+
+        return run(args)
     try:
         return func(args)
     except _user_errors() as exc:

@@ -15,7 +15,7 @@ from datetime import datetime
 def run_dags(dags_folder: str, dag_ids: list[str], logical_date: datetime) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=dags_folder, include_examples=False)
+    bag = DagBag(dag_folder=dags_folder)
     if bag.import_errors:
         for path, error in bag.import_errors.items():
             print(f"DAG import error in {path}:\n{error}", file=sys.stderr)

@@ -20,12 +20,18 @@ PIPELINE_DAGS = ("sync_marketo", "sync_hubspot", "sync_salesforce", "build_marts
                  "score_and_handoff")
 
 
+# The sandbox world holds two years of history before its "today".
+SANDBOX_HISTORY = timedelta(days=731)
+
+
 class DemoFailed(RuntimeError):
     """A step of the demo failed; the message points at its log."""
 
 
-def airflow_env(airflow_home: Path, base_url: str, settings: Settings) -> dict[str, str]:
+def airflow_env(airflow_home: Path, base_url: str, settings: Settings,
+                logical_date: datetime) -> dict[str, str]:
     """An ephemeral Airflow (SQLite metadata, no examples) with connections to the sandbox."""
+    history_start = (logical_date - SANDBOX_HISTORY).isoformat()
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(airflow_home),
@@ -36,12 +42,16 @@ def airflow_env(airflow_home: Path, base_url: str, settings: Settings) -> dict[s
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "NURTURE_HOME": str(settings.home),
         "NURTURE_WAREHOUSE": settings.warehouse,
+        "NURTURE_RETRY_DELAY_SECONDS": "2",
         "AIRFLOW_CONN_MARKETO_DEFAULT": connection_env(
-            "marketo_default", base_url, "nurture-demo", "demo-client-secret"),
+            "marketo_default", base_url, "nurture-demo", "demo-client-secret",
+            history_start=history_start),
         "AIRFLOW_CONN_HUBSPOT_DEFAULT": connection_env(
-            "hubspot_default", base_url, "", "demo-private-app-token"),
+            "hubspot_default", base_url, "", "demo-private-app-token",
+            history_start=history_start),
         "AIRFLOW_CONN_SALESFORCE_DEFAULT": connection_env(
-            "salesforce_default", base_url, "nurture-demo", "demo-client-secret"),
+            "salesforce_default", base_url, "nurture-demo", "demo-client-secret",
+            history_start=history_start),
         "AIRFLOW_CONN_SLACK_DEFAULT": connection_env(
             "slack_default", f"{base_url}/hooks/slack/nurture", "", ""),
     }
@@ -83,14 +93,14 @@ def run_demo(settings: Settings, seed: int, leads: int, faults: str = "none",
     with tempfile.TemporaryDirectory(prefix="nurture-airflow-") as tmp:
         airflow_home = Path(tmp)
         print(f"Sandbox: seed {seed}, {leads:,} leads, faults {faults}", flush=True)
-        with running_sandbox(seed=seed, leads=leads, faults=faults) as base_url:
-            env = airflow_env(airflow_home, base_url, settings)
+        with running_sandbox(seed=seed, leads=leads, faults=faults, home=settings.home) as base_url:
+            when = logical_date or sandbox_logical_date(base_url)
+            env = airflow_env(airflow_home, base_url, settings, when)
             started = time.monotonic()
             _run_logged([python, "-m", "airflow", "db", "migrate"], env, logs / "airflow-db.log",
                         "airflow db migrate")
             print(f"Airflow: ephemeral home ready ({time.monotonic() - started:.0f}s); "
                   "running the DAGs with dag.test()", flush=True)
-            when = logical_date or sandbox_logical_date(base_url)
             _run_logged([python, "-m", "nurture.dagrun", "--dags-folder", env[
                 "AIRFLOW__CORE__DAGS_FOLDER"], "--logical-date", when.isoformat(),
                 *PIPELINE_DAGS], env, logs / "demo-dags.log", "the pipeline DAGs",

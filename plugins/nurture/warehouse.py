@@ -76,12 +76,12 @@ class DuckDBWarehouse:
         self.path = settings.duckdb_path
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def _connect(self, read_only: bool = False) -> Any:
+    def _connect(self) -> Any:
         import duckdb
 
-        if read_only and not self.path.exists():
-            return duckdb.connect(":memory:")
-        return duckdb.connect(str(self.path), read_only=read_only)
+        # Always read-write: DuckDB refuses a second connection with a different
+        # configuration inside one process (tasks share one under `dag.test()`).
+        return duckdb.connect(str(self.path))
 
     @contextmanager
     def transaction(self) -> Iterator[_DuckDBSession]:
@@ -97,7 +97,7 @@ class DuckDBWarehouse:
             con.close()
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        con = self._connect(read_only=True)
+        con = self._connect()
         try:
             return con.execute(sql, params or []).df()
         finally:

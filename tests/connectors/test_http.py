@@ -59,3 +59,18 @@ def test_unauthorized_refreshes_once():
 def test_retry_after_http_date():
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"},
                                now=1792567670.0) == pytest.approx(10.0)
+
+
+def test_sliding_window_limiter_paces_to_the_ceiling():
+    from nurture.connectors.http import SlidingWindowLimiter
+
+    now = [0.0]
+    limiter = SlidingWindowLimiter(3, 20.0, clock=lambda: now[0])
+    for t in (0.0, 1.0, 2.0):
+        now[0] = t
+        assert limiter.delay() == 0
+        limiter.record()
+    now[0] = 5.0
+    assert limiter.delay() == pytest.approx(15.0)
+    now[0] = 20.0
+    assert limiter.delay() == 0

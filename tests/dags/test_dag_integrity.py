@@ -19,7 +19,7 @@ EXPECTED_DAGS = {"sync_marketo", "sync_hubspot", "sync_salesforce", "build_marts
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+    return DagBag(dag_folder=str(DAGS_FOLDER))
 
 
 def test_no_import_errors(dagbag):
@@ -65,8 +65,8 @@ def test_parse_is_fast_and_needs_no_secrets(tmp_path):
     env["AIRFLOW_HOME"] = str(tmp_path)
     code = (
         "import time; from airflow.dag_processing.dagbag import DagBag;"
-        f"t = time.perf_counter(); b = DagBag(dag_folder={str(DAGS_FOLDER)!r},"
-        " include_examples=False); s = time.perf_counter() - t;"
+        f"t = time.perf_counter(); b = DagBag(dag_folder={str(DAGS_FOLDER)!r}"
+        "); s = time.perf_counter() - t;"
         "assert not b.import_errors, b.import_errors; print(s)"
     )
     started = time.perf_counter()

@@ -31,8 +31,8 @@ def leads_frame() -> pd.DataFrame:
 def events_frame() -> pd.DataFrame:
     rows = []
     for lead in ("vp", "gone"):
-        rows += [{"lead_id": lead, "activity_type": "form_fill", "occurred_at": AS_OF}] * 2
-    rows.append({"lead_id": "free", "activity_type": "email_click",
+        rows += [{"lead_id": lead, "activity_type": "fill_out_form", "occurred_at": AS_OF}] * 2
+    rows.append({"lead_id": "free", "activity_type": "click_email",
                  "occurred_at": AS_OF - timedelta(days=30)})
     return pd.DataFrame(rows)
 
@@ -58,7 +58,7 @@ def test_unsubscribed_lead_loses_fit_and_reasons_say_why(rules):
 
 
 def test_future_events_do_not_inflate_scores(rules):
-    events = pd.DataFrame([{"lead_id": "vp", "activity_type": "form_fill",
+    events = pd.DataFrame([{"lead_id": "vp", "activity_type": "fill_out_form",
                             "occurred_at": AS_OF + timedelta(days=60)}])
     scores = score_leads(leads_frame(), events, rules, AS_OF).set_index("lead_id")
     assert scores.loc["vp", "engagement_score"] == 0

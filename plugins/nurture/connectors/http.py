@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -55,6 +56,32 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return max(0.0, when - (time.time() if now is None else now))
 
 
+class SlidingWindowLimiter:
+    """Client-side pacing to a vendor's published ceiling (e.g. Marketo: 100 calls / 20 s).
+
+    Staying just under the ceiling is faster than hitting it and backing off.
+    """
+
+    def __init__(self, max_calls: int, period_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_calls = max_calls
+        self.period = period_seconds
+        self._clock = clock
+        self._calls: deque[float] = deque()
+
+    def delay(self) -> float:
+        """Seconds to wait before the next call may go out (0 when it may go now)."""
+        now = self._clock()
+        while self._calls and now - self._calls[0] >= self.period:
+            self._calls.popleft()
+        if len(self._calls) < self.max_calls:
+            return 0.0
+        return self.period - (now - self._calls[0])
+
+    def record(self) -> None:
+        self._calls.append(self._clock())
+
+
 class RetryingClient:
     """An httpx client that retries throttling, 5xx and transport errors with back-off.
 
@@ -72,6 +99,7 @@ class RetryingClient:
         backoff_cap: float = 30.0,
         timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: SlidingWindowLimiter | None = None,
     ) -> None:
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self._auth_headers = auth_headers or dict
@@ -80,6 +108,7 @@ class RetryingClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._sleep = sleep
+        self.limiter = limiter
         self.stats = CallStats()
 
     def close(self) -> None:
@@ -104,6 +133,7 @@ class RetryingClient:
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             headers = {**extra_headers, **self._auth_headers()}
+            self.pace()
             self.stats.requests += 1
             try:
                 response = self._client.request(method, url, headers=headers, **kwargs)
@@ -125,6 +155,15 @@ class RetryingClient:
             else:
                 return response
         raise ApiError(f"{method} {url}: still failing after {self.max_attempts} attempts")
+
+    def pace(self) -> None:
+        """Wait for the limiter, then count the call against it."""
+        if self.limiter is None:
+            return
+        delay = self.limiter.delay()
+        if delay > 0:
+            self.wait(delay)
+        self.limiter.record()
 
     def _retry(self, attempt: int, hint: float | None, what: str) -> None:
         self.stats.retries += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import Any
 import dlt
 
 from nurture.connections import ApiConnection
-from nurture.connectors.http import ApiError, RetryingClient
+from nurture.connectors.http import ApiError, RetryingClient, SlidingWindowLimiter
 from nurture.connectors.records import Quarantine, parse_timestamp, typed_rows
 
 log = logging.getLogger(__name__)
@@ -26,22 +27,29 @@ LEAD_FIELDS = (
 LEAD_TYPES = {"id": "int", "numberOfEmployees": "int", "unsubscribed": "bool",
               "emailInvalid": "bool", "createdAt": "timestamp", "updatedAt": "timestamp"}
 ACTIVITY_TYPES = {"id": "int", "leadId": "int", "activityTypeId": "int", "campaignId": "int",
-                  "activityDate": "timestamp"}
+                  "primaryAttributeValueId": "int", "activityDate": "timestamp"}
+ACTIVITY_EXPORT_FIELDS = ("marketoGUID", "leadId", "activityDate", "activityTypeId", "campaignId",
+                          "primaryAttributeValueId", "primaryAttributeValue", "attributes")
 MAX_EXPORT_DAYS = 31
+# Windows longer than this go through bulk extract (few calls); shorter ones through REST.
+REST_MAX_WINDOW = timedelta(days=7)
 TOKEN_ERRORS = {"601", "602"}
 THROTTLE_ERRORS = {"606", "615", "1029"}
 
 
 class MarketoClient:
     def __init__(self, conn: ApiConnection, batch_size: int = 300,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 0.2) -> None:
         self.conn = conn
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._token: str | None = None
         self._token_expires = 0.0
+        # Marketo allows 100 calls per 20 s per instance; stay a little under it.
+        limit = int(conn.extra.get("calls_per_20s", 100))
         self.http = RetryingClient(conn.base_url, auth_headers=self._auth_headers,
-                                   on_unauthorized=self._expire_token)
+                                   on_unauthorized=self._expire_token,
+                                   limiter=SlidingWindowLimiter(max(1, limit - 2), 20.0))
 
     def close(self) -> None:
         self.http.close()
@@ -56,6 +64,7 @@ class MarketoClient:
 
     def _refresh_token(self) -> None:
         # Plain request: the token call itself carries no bearer header.
+        self.http.pace()
         response = self.http._client.get(
             "/identity/oauth/token",
             params={"grant_type": "client_credentials", "client_id": self.conn.login,
@@ -113,47 +122,83 @@ class MarketoClient:
     def export_leads(self, start: datetime, end: datetime, filter_field: str = "updatedAt",
                      fields: tuple[str, ...] = LEAD_FIELDS,
                      chunk: int = 5000) -> Iterator[list[dict[str, Any]]]:
-        """Bulk-extract leads in windows of at most 31 days; yields CSV rows in chunks."""
+        """Bulk-extract leads with `start <= filter_field < end`, in chunks of CSV rows."""
+        yield from self._export("leads", filter_field, start, end, {"fields": list(fields)},
+                                chunk)
+
+    def export_activities(self, start: datetime, end: datetime,
+                          type_ids: tuple[int, ...] = ACTIVITY_TYPE_IDS,
+                          chunk: int = 5000) -> Iterator[list[dict[str, Any]]]:
+        """Bulk-extract activities with `start <= activityDate < end`, attributes flattened."""
+        extra = {"fields": list(ACTIVITY_EXPORT_FIELDS),
+                 "filter": {"activityTypeIds": list(type_ids)}}
+        for rows in self._export("activities", "createdAt", start, end, extra, chunk,
+                                 row_time="activityDate"):
+            yield [_flatten_attributes(_decode_attributes(row)) for row in rows]
+
+    def _export(self, kind: str, filter_field: str, start: datetime, end: datetime,
+                body: dict[str, Any], chunk: int, row_time: str | None = None,
+                ) -> Iterator[list[dict[str, Any]]]:
+        # Marketo's date filters include `endAt`; rows at or after `end` belong to the
+        # next window (or the next run), so they are dropped here.
+        time_field = row_time or filter_field
         window_start = start
         while window_start < end:
             window_end = min(end, window_start + timedelta(days=MAX_EXPORT_DAYS))
-            yield from self._export_window(window_start, window_end, filter_field, fields, chunk)
+            request = {**body, "format": "CSV", "filter": {
+                **body.get("filter", {}),
+                filter_field: {"startAt": window_start.isoformat(),
+                               "endAt": window_end.isoformat()}}}
+            for rows in self._export_window(kind, request, chunk):
+                kept = [r for r in rows if (_safe_timestamp(r.get(time_field)) or end) < end]
+                if kept:
+                    yield kept
             window_start = window_end
 
-    def _export_window(self, start: datetime, end: datetime, filter_field: str,
-                       fields: tuple[str, ...], chunk: int) -> Iterator[list[dict[str, Any]]]:
-        created = self.call("POST", "/bulk/v1/leads/export/create.json", json={
-            "fields": list(fields),
-            "format": "CSV",
-            "filter": {filter_field: {"startAt": start.isoformat(), "endAt": end.isoformat()}},
-        })
+    def _export_window(self, kind: str, request: dict[str, Any], chunk: int
+                       ) -> Iterator[list[dict[str, Any]]]:
+        created = self.call("POST", f"/bulk/v1/{kind}/export/create.json", json=request)
         export_id = created["result"][0]["exportId"]
-        self.call("POST", f"/bulk/v1/leads/export/{export_id}/enqueue.json")
+        self.call("POST", f"/bulk/v1/{kind}/export/{export_id}/enqueue.json")
         delay = self.poll_seconds
         while True:
-            status = self.call("GET", f"/bulk/v1/leads/export/{export_id}/status.json")
+            status = self.call("GET", f"/bulk/v1/{kind}/export/{export_id}/status.json")
             state = status["result"][0]["status"]
             if state == "Completed":
                 break
             if state in ("Failed", "Cancelled"):
-                raise ApiError(f"Marketo lead export {export_id} ended {state}: "
+                raise ApiError(f"Marketo {kind} export {export_id} ended {state}: "
                                f"{status['result'][0].get('errorMsg')}")
             self.http.wait(delay)
             delay = min(30.0, delay * 1.5)
+        self.http.pace()
         with self.http._client.stream(
-            "GET", f"/bulk/v1/leads/export/{export_id}/file.json", headers=self._auth_headers()
+            "GET", f"/bulk/v1/{kind}/export/{export_id}/file.json", headers=self._auth_headers()
         ) as response:
             if response.status_code != 200:
-                raise ApiError(f"Marketo export file {export_id}: {response.status_code}")
+                raise ApiError(f"Marketo {kind} export file {export_id}: {response.status_code}")
             self.http.stats.pages += 1
             batch: list[dict[str, Any]] = []
             for row in csv.DictReader(response.iter_lines()):
-                batch.append(row)
+                # CSV has no null: an empty cell is an absent value, as in the REST reads.
+                batch.append({k: (None if v == "" else v) for k, v in row.items()})
                 if len(batch) >= chunk:
                     yield batch
                     batch = []
             if batch:
                 yield batch
+
+
+def _decode_attributes(row: dict[str, Any]) -> dict[str, Any]:
+    """Bulk files carry attributes as one JSON object; REST as a list of name/value pairs."""
+    text = row.get("attributes")
+    if not text:
+        return {**row, "attributes": []}
+    try:
+        pairs = json.loads(text)
+    except ValueError:
+        return row  # left as text: typed_rows will not touch it, the payload stays intact
+    return {**row, "attributes": [{"name": k, "value": v} for k, v in pairs.items()]}
 
 
 def _safe_timestamp(value: Any) -> datetime | None:
@@ -169,7 +214,10 @@ def _flatten_attributes(activity: dict[str, Any]) -> dict[str, Any]:
     for attribute in activity.get("attributes") or []:
         name = attribute.get("name")
         if name and name not in row:
-            row[name] = attribute.get("value")
+            value = attribute.get("value")
+            # Marketo attributes are loosely typed; text keeps REST and bulk rows alike.
+            row[name] = None if value is None else str(value).lower() if isinstance(
+                value, bool) else str(value)
     return row
 
 
@@ -199,7 +247,9 @@ def marketo_source(client: MarketoClient, history_start: datetime, until: dateti
             lag=lookback, range_end="open"),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        for page in client.activities(since, until):
+        pages = (client.export_activities(since, until) if until - since > REST_MAX_WINDOW
+                 else client.activities(since, until))
+        for page in pages:
             rows = list(typed_rows(page, obj="activities", key="marketoGUID", types=ACTIVITY_TYPES,
                                    required=("leadId", "activityDate", "activityTypeId"),
                                    quarantine=quarantine))

@@ -12,7 +12,7 @@ from nurture.handoff.schema import ensure_tables
 from nurture.warehouse import get_warehouse
 
 FEED_SQL = """
-select o.lead_id, o.cycle, o.email, l.first_name, l.last_name, l.company_name, l.title,
+select o.lead_id, o.cycle, o.email, l.first_name, l.last_name, l.company_name, l.job_title,
        o.grade, o.score, o.top_reasons, o.created_at
 from ops.mql_outbox as o
 left join marts.dim_lead as l on l.lead_id = o.lead_id

@@ -18,7 +18,7 @@ from nurture.warehouse import get_warehouse
 log = logging.getLogger(__name__)
 
 SOURCES = ("marketo", "hubspot", "salesforce")
-DEFAULT_HISTORY_START = datetime(2026, 1, 1, tzinfo=UTC)
+DEFAULT_HISTORY_START = datetime(2024, 1, 1, tzinfo=UTC)
 DEFAULT_LOOKBACK = timedelta(hours=2)
 
 

@@ -16,7 +16,8 @@ from nurture.warehouse import get_warehouse
 log = logging.getLogger(__name__)
 
 LEADS_SQL = """
-select lead_id, email, title, industry, number_of_employees, is_unsubscribed, is_email_invalid
+select lead_id, email, job_title as title, industry, number_of_employees,
+       is_unsubscribed, is_email_invalid
 from marts.dim_lead
 where not is_deleted
 """

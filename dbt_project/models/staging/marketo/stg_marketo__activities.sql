@@ -12,7 +12,7 @@ renamed as (
 
     select
         cast(marketo_guid as {{ dbt.type_string() }}) as marketo_activity_guid,
-        cast(id as bigint) as marketo_activity_id,
+        {{ optional_column(raw_columns, 'id', 'bigint') }} as marketo_activity_id,
         cast(lead_id as bigint) as marketo_lead_id,
         cast(activity_type_id as bigint) as marketo_activity_type_id,
         {{ optional_column(raw_columns, 'campaign_id', 'bigint') }} as marketo_campaign_id,
