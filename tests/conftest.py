@@ -17,7 +17,6 @@ import pytest
 from nurture.config import Settings, load_settings
 
 
-
 def pytest_configure(config: pytest.Config) -> None:
     """Airflow reads its config at import: point it at a throw-away home first."""
     home = tempfile.mkdtemp(prefix="nurture-test-airflow-")
@@ -34,7 +33,7 @@ PG = {
 }
 
 
-def _admin_connect():  # noqa: ANN202
+def _admin_connect():
     import psycopg
 
     return psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=5,

@@ -31,9 +31,10 @@ class PostgresSettings:
         auth = self.user if not self.password else f"{self.user}:{self.password}"
         return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{database or self.database}"
 
-    def dlt_credentials(self) -> str:
-        auth = self.user if not self.password else f"{self.user}:{self.password}"
-        return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
+    def dlt_credentials(self) -> dict[str, object]:
+        # A dict, not a URL: dlt then accepts an empty password (trust or peer auth).
+        return {"database": self.database, "username": self.user, "password": self.password,
+                "host": self.host, "port": self.port}
 
 
 @dataclass(frozen=True)

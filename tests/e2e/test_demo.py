@@ -50,7 +50,7 @@ def test_summary_is_printed_with_mqls(demo_home):
 
 
 def test_second_run_gives_the_same_counts(demo_home):
-    home, first, second = demo_home
+    _, first, second = demo_home
 
     def counts(text: str) -> str:
         return text[text.index("Rows loaded per source"):]

@@ -19,7 +19,7 @@ TABLES = {"marketo": {"leads": "marketo_leads", "activities": "marketo_activitie
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, datetime, dict]]:
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     from nurture.sandbox.server import running_sandbox
     from nurture.sandbox.world import ensure_world, world_counts
 
@@ -27,12 +27,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dat
     with running_sandbox(seed=SEED, leads=LEADS, home=home) as base_url:
         today = httpx.get(f"{base_url}/health").json()["today"]
         until = datetime.fromisoformat(today).replace(tzinfo=UTC) + timedelta(days=1)
-        yield base_url, until, world_counts(ensure_world(SEED, LEADS, home))
+        world = ensure_world(SEED, LEADS, home)
+        yield base_url, until, world_counts(world), world
 
 
-def connection(source: str, base_url: str) -> ApiConnection:
+def connection(source: str, base_url: str, until: datetime) -> ApiConnection:
+    # The sandbox world holds two years of history before its "today".
     return ApiConnection(conn_id=f"{source}_default", base_url=base_url, login="test-client",
-                         password="test-secret")
+                         password="test-secret",
+                         extra={"history_start": (until - timedelta(days=731)).isoformat()})
 
 
 def count(settings, table: str) -> int:
@@ -41,13 +44,14 @@ def count(settings, table: str) -> int:
 
 @pytest.mark.parametrize("source", sorted(TABLES))
 def test_sync_loads_the_world_once(source, sandbox, warehouse_settings):
-    base_url, until, truth = sandbox
-    first = run_sync(source, warehouse_settings, until=until, conn=connection(source, base_url))
+    base_url, until, truth, _ = sandbox
+    conn = connection(source, base_url, until)
+    first = run_sync(source, warehouse_settings, until=until, conn=conn)
     loaded = {obj: count(warehouse_settings, f"raw_{source}.{obj}") for obj in TABLES[source]}
     assert loaded == {obj: truth[key] for obj, key in TABLES[source].items()}
     assert first.calls["pages"] > 0
 
-    again = run_sync(source, warehouse_settings, until=until, conn=connection(source, base_url))
+    again = run_sync(source, warehouse_settings, until=until, conn=conn)
     reloaded = {obj: count(warehouse_settings, f"raw_{source}.{obj}") for obj in TABLES[source]}
     assert reloaded == loaded
     # the second run starts at the stored cursor minus the lookback, not at the beginning
@@ -57,11 +61,17 @@ def test_sync_loads_the_world_once(source, sandbox, warehouse_settings):
     assert int(runs["n"].iloc[0]) == 1
 
 
-def test_backfill_window_reloads_only_its_window(sandbox, warehouse_settings):
-    base_url, until, truth = sandbox
-    conn = connection("marketo", base_url)
-    run_sync("marketo", warehouse_settings, until=until, conn=conn)
-    window = run_sync("marketo", warehouse_settings, until=until - timedelta(days=30),
-                      since=until - timedelta(days=37), conn=conn)
-    assert 0 < window.rows.get("activities", 0) < truth["marketo_activities"]
-    assert count(warehouse_settings, "raw_marketo.activities") == truth["marketo_activities"]
+def test_backfill_loads_exactly_its_window(sandbox, warehouse_settings):
+    from nurture.sandbox.world import connect
+
+    base_url, until, _, world_path = sandbox
+    start, end = until - timedelta(days=37), until - timedelta(days=30)
+    window = run_sync("marketo", warehouse_settings, until=end, since=start,
+                      conn=connection("marketo", base_url, until))
+    with connect(world_path) as world:
+        expected = world.execute(
+            "select count(*) from activities where activity_date >= ? and activity_date < ?",
+            [start.replace(tzinfo=None), end.replace(tzinfo=None)]).fetchone()[0]
+    assert expected > 0
+    assert window.rows["activities"] == expected
+    assert count(warehouse_settings, "raw_marketo.activities") == expected

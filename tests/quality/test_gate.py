@@ -50,5 +50,5 @@ def test_missing_table_fails_the_gate(tmp_path):
     from tests.conftest import settings_for
 
     write_suite(tmp_path)
-    with pytest.raises(GateFailed, match="raw_demo.leads: table_exists failed"):
+    with pytest.raises(GateFailed, match=r"raw_demo\.leads: table_exists failed"):
         run_gate(get_warehouse(settings_for(tmp_path, "duckdb")), "raw_demo", tmp_path)

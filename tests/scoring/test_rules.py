@@ -26,7 +26,7 @@ def test_bad_regex_is_reported(tmp_path: Path):
     text = RULES_PATH.read_text(encoding="utf-8").replace('pattern: "課長', 'pattern: "(課長')
     bad = tmp_path / "rules.yaml"
     bad.write_text(text, encoding="utf-8")
-    with pytest.raises(RulesError, match="title_keywords.1.pattern"):
+    with pytest.raises(RulesError, match=r"title_keywords\.1\.pattern"):
         load_rules(bad)
 
 

@@ -84,8 +84,10 @@ def run_sync(source: str, settings: Settings, until: datetime,
                                 destination=warehouse.dlt_destination(),
                                 dataset_name=f"raw_{source}", pipelines_dir=pipelines_dir,
                                 progress="log")
+        # PostgreSQL keeps dlt's default insert format for now: with `csv` (COPY) dlt's
+        # normalize row counts disagree with the rows loaded, and the run log needs them.
         pipeline.run(dlt_source, loader_file_format="parquet" if warehouse.kind == "duckdb"
-                     else "csv")
+                     else "insert_values")
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
     finally:
         client.close()
