@@ -12,7 +12,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 VENV := $(CURDIR)/.venv
 SYNCED := $(VENV)/.synced
 
-.PHONY: help demo test lint format bench clean
+.PHONY: help demo test lint clean
 
 help:
 	@echo "make demo   run the whole pipeline on the embedded DuckDB warehouse (SEED=$(SEED) LEADS=$(LEADS) FAULTS=$(FAULTS))"

@@ -10,34 +10,6 @@ the `raw_hubspot` Asset is updated (which schedules `build_marts`).
 Connection: `hubspot_default` (`AIRFLOW_CONN_HUBSPOT_DEFAULT`).
 """
 
-from airflow.sdk import dag, get_current_context, task
+from nurture.orchestration import sync_dag
 
-from nurture.orchestration import DEFAULT_ARGS, RAW_ASSETS, START_DATE
-
-
-@dag(
-    schedule="@daily",
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["ingest", "hubspot"],
-    doc_md=__doc__,
-)
-def sync_hubspot():
-    @task
-    def extract_load() -> dict:
-        from nurture.orchestration import sync_task
-
-        return sync_task("hubspot", get_current_context())
-
-    @task(outlets=[RAW_ASSETS["hubspot"]])
-    def quality_gate(summary: dict) -> dict:
-        from nurture.orchestration import gate_task
-
-        return {"load": summary, "gate": gate_task("raw_hubspot")}
-
-    quality_gate(extract_load())
-
-
-sync_hubspot()
+sync_dag("hubspot", __doc__)

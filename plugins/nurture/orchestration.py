@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset
+from airflow.sdk import DAG, Asset, dag, get_current_context, task
 
 RAW_ASSETS = {
     source: Asset(name=f"raw_{source}", uri=f"nurture://warehouse/raw_{source}")
@@ -55,11 +55,17 @@ def sync_task(source: str, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def gate_task(prefix: str) -> dict[str, int]:
+    from airflow.sdk.exceptions import AirflowFailException
+
     from nurture.config import load_settings
-    from nurture.quality.gate import run_gate
+    from nurture.quality.gate import GateFailed, run_gate
     from nurture.warehouse import get_warehouse
 
-    return run_gate(get_warehouse(load_settings()), prefix)
+    try:
+        return run_gate(get_warehouse(load_settings()), prefix)
+    except GateFailed as exc:
+        # Bad data stays bad on retry: fail at once, with the findings as the reason.
+        raise AirflowFailException(str(exc)) from exc
 
 
 def dbt_build_task(selector: list[str]) -> dict[str, int]:
@@ -85,3 +91,34 @@ def feed_task(context: dict[str, Any]) -> dict[str, Any]:
     day = window_end(context).date()
     result = write_feed(load_settings(), day)
     return {"path": str(result.path), "rows": result.rows}
+
+
+def sync_dag(source: str, doc_md: str) -> DAG:
+    """The DAG of one source: extract & load, then the GX gate that updates its raw Asset.
+
+    A failed gate fails the run before the Asset is updated, so `build_marts` never
+    builds on data that did not pass.
+    """
+
+    @dag(
+        dag_id=f"sync_{source}",
+        schedule="@daily",
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["ingest", source],
+        doc_md=doc_md,
+    )
+    def sync() -> None:
+        @task
+        def extract_load() -> dict[str, Any]:
+            return sync_task(source, get_current_context())
+
+        @task(outlets=[RAW_ASSETS[source]])
+        def quality_gate(summary: dict[str, Any]) -> dict[str, Any]:
+            return {"load": summary, "gate": gate_task(f"raw_{source}")}
+
+        quality_gate(extract_load())
+
+    return sync()

@@ -11,7 +11,7 @@ import dlt
 
 from nurture.connections import ApiConnection
 from nurture.connectors.http import RetryingClient
-from nurture.connectors.records import Quarantine, parse_timestamp, typed_rows
+from nurture.connectors.records import Quarantine, parse_timestamp, typed_pages
 
 CONTACT_PROPERTIES = (
     "email", "firstname", "lastname", "company", "jobtitle", "industry", "lifecyclestage",
@@ -152,10 +152,8 @@ def hubspot_source(client: HubSpotClient, history_start: datetime, until: dateti
             end_value=until if backfill else None, lag=lookback, range_end="open"),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        for page in client.contacts_modified(since, until):
-            rows = list(typed_rows(page, obj="contacts", key="id", types=CONTACT_TYPES,
-                                   required=("email", "lastmodifieddate"), quarantine=quarantine))
-            if rows:
-                yield rows
+        yield from typed_pages(client.contacts_modified(since, until), obj="contacts", key="id",
+                               types=CONTACT_TYPES, required=("email", "lastmodifieddate"),
+                               quarantine=quarantine)
 
     return contacts

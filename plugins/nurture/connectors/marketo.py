@@ -14,7 +14,7 @@ import dlt
 
 from nurture.connections import ApiConnection
 from nurture.connectors.http import ApiError, RetryingClient, SlidingWindowLimiter
-from nurture.connectors.records import Quarantine, parse_timestamp, typed_rows
+from nurture.connectors.records import Quarantine, parse_timestamp, typed_pages
 
 log = logging.getLogger(__name__)
 
@@ -234,11 +234,9 @@ def marketo_source(client: MarketoClient, history_start: datetime, until: dateti
             lag=lookback, range_end="open"),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        for chunk in client.export_leads(since, until):
-            rows = list(typed_rows(chunk, obj="leads", key="id", types=LEAD_TYPES,
-                                   required=("email", "updatedAt"), quarantine=quarantine))
-            if rows:
-                yield rows
+        yield from typed_pages(client.export_leads(since, until), obj="leads", key="id",
+                               types=LEAD_TYPES, required=("email", "updatedAt"),
+                               quarantine=quarantine)
 
     @dlt.resource(name="activities", primary_key="marketoGUID", write_disposition="merge")
     def activities(
@@ -249,11 +247,8 @@ def marketo_source(client: MarketoClient, history_start: datetime, until: dateti
         since = max(history_start, cursor.last_value or history_start)
         pages = (client.export_activities(since, until) if until - since > REST_MAX_WINDOW
                  else client.activities(since, until))
-        for page in pages:
-            rows = list(typed_rows(page, obj="activities", key="marketoGUID", types=ACTIVITY_TYPES,
-                                   required=("leadId", "activityDate", "activityTypeId"),
-                                   quarantine=quarantine))
-            if rows:
-                yield rows
+        yield from typed_pages(pages, obj="activities", key="marketoGUID", types=ACTIVITY_TYPES,
+                               required=("leadId", "activityDate", "activityTypeId"),
+                               quarantine=quarantine)
 
     return leads, activities

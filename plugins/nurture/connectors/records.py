@@ -112,3 +112,21 @@ def typed_rows(
             quarantine.reject(obj, record, key_value, f"bad {field_name}: {exc}")
             continue
         yield row
+
+
+def typed_pages(
+    pages: Iterable[list[dict[str, Any]]],
+    *,
+    obj: str,
+    key: str,
+    types: dict[str, str],
+    required: Iterable[str],
+    quarantine: Quarantine,
+) -> Iterator[list[dict[str, Any]]]:
+    """`typed_rows` page by page, so a resource yields whole pages and memory stays flat."""
+    required = tuple(required)
+    for page in pages:
+        rows = list(typed_rows(page, obj=obj, key=key, types=types, required=required,
+                               quarantine=quarantine))
+        if rows:
+            yield rows

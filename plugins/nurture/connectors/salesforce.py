@@ -10,7 +10,7 @@ import dlt
 
 from nurture.connections import ApiConnection
 from nurture.connectors.http import ApiError, RetryingClient
-from nurture.connectors.records import Quarantine, typed_rows
+from nurture.connectors.records import Quarantine, typed_pages
 
 LEAD_FIELDS = (
     "Id", "Email", "FirstName", "LastName", "Company", "Title", "Industry", "Status",
@@ -87,10 +87,8 @@ def salesforce_source(client: SalesforceClient, history_start: datetime, until: 
             end_value=until if backfill else None, lag=lookback, range_end="open"),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        for page in client.leads_modified(since, until):
-            rows = list(typed_rows(page, obj="leads", key="Id", types=LEAD_TYPES,
-                                   required=("SystemModstamp",), quarantine=quarantine))
-            if rows:
-                yield rows
+        yield from typed_pages(client.leads_modified(since, until), obj="leads", key="Id",
+                               types=LEAD_TYPES, required=("SystemModstamp",),
+                               quarantine=quarantine)
 
     return leads
