@@ -36,8 +36,12 @@ PG = {
 def _admin_connect():
     import psycopg
 
-    return psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=5,
-                           **{k: v for k, v in PG.items() if v != ""})
+    return psycopg.connect(
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+        **{k: v for k, v in PG.items() if v != ""},
+    )
 
 
 def require_postgres() -> None:
@@ -66,10 +70,15 @@ def pg_database() -> Iterator[str]:
 
 
 def settings_for(home: Path, warehouse: str, database: str = "nurture") -> Settings:
-    env = {"NURTURE_HOME": str(home), "NURTURE_WAREHOUSE": warehouse,
-           "NURTURE_PG_HOST": PG["host"], "NURTURE_PG_PORT": str(PG["port"]),
-           "NURTURE_PG_USER": PG["user"], "NURTURE_PG_PASSWORD": PG["password"],
-           "NURTURE_PG_DATABASE": database}
+    env = {
+        "NURTURE_HOME": str(home),
+        "NURTURE_WAREHOUSE": warehouse,
+        "NURTURE_PG_HOST": PG["host"],
+        "NURTURE_PG_PORT": str(PG["port"]),
+        "NURTURE_PG_USER": PG["user"],
+        "NURTURE_PG_PASSWORD": PG["password"],
+        "NURTURE_PG_DATABASE": database,
+    }
     return load_settings(env)
 
 

@@ -18,7 +18,8 @@ def _timestamp(value: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO date or timestamp, e.g. 2026-10-01") from exc
+            f"{value!r} is not an ISO date or timestamp, e.g. 2026-10-01"
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -37,8 +38,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     print(f"NURTURE_HOME={settings.home} (warehouse: {settings.warehouse})", flush=True)
-    summary = run_demo(settings, seed=args.seed, leads=args.leads, faults=args.faults,
-                       logical_date=args.logical_date)
+    summary = run_demo(
+        settings,
+        seed=args.seed,
+        leads=args.leads,
+        faults=args.faults,
+        logical_date=args.logical_date,
+    )
     print()
     print(summary.render())
     return 0 if summary.mqls > 0 else 1
@@ -84,8 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--leads", type=_positive, default=3000)
     demo.add_argument("--faults", choices=FAULT_PROFILES, default="none")
-    demo.add_argument("--logical-date", type=_timestamp, default=None,
-                      help="default: the day after the sandbox world's last day")
+    demo.add_argument(
+        "--logical-date",
+        type=_timestamp,
+        default=None,
+        help="default: the day after the sandbox world's last day",
+    )
     demo.set_defaults(func=cmd_demo)
 
     summary = sub.add_parser("summary", help="print what the warehouse holds")
@@ -124,8 +134,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:  # the sandbox group reports its own errors
         from nurture.sandbox.cli import run

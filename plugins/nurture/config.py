@@ -33,8 +33,13 @@ class PostgresSettings:
 
     def dlt_credentials(self) -> dict[str, object]:
         # A dict, not a URL: dlt then accepts an empty password (trust or peer auth).
-        return {"database": self.database, "username": self.user, "password": self.password,
-                "host": self.host, "port": self.port}
+        return {
+            "database": self.database,
+            "username": self.user,
+            "password": self.password,
+            "host": self.host,
+            "port": self.port,
+        }
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     warehouse = env.get("NURTURE_WAREHOUSE", "duckdb").strip().lower()
     if warehouse not in ("duckdb", "postgres"):
-        raise ConfigError(
-            f"NURTURE_WAREHOUSE must be 'duckdb' or 'postgres', not {warehouse!r}."
-        )
+        raise ConfigError(f"NURTURE_WAREHOUSE must be 'duckdb' or 'postgres', not {warehouse!r}.")
     try:
         port = int(env.get("NURTURE_PG_PORT", "5432"))
     except ValueError as exc:

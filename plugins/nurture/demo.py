@@ -16,8 +16,13 @@ from nurture.config import REPO_ROOT, Settings
 from nurture.connections import connection_env
 from nurture.summary import PipelineSummary, collect_summary
 
-PIPELINE_DAGS = ("sync_marketo", "sync_hubspot", "sync_salesforce", "build_marts",
-                 "score_and_handoff")
+PIPELINE_DAGS = (
+    "sync_marketo",
+    "sync_hubspot",
+    "sync_salesforce",
+    "build_marts",
+    "score_and_handoff",
+)
 
 
 # The sandbox world holds two years of history before its "today".
@@ -28,8 +33,9 @@ class DemoFailed(RuntimeError):
     """A step of the demo failed; the message points at its log."""
 
 
-def airflow_env(airflow_home: Path, base_url: str, settings: Settings,
-                logical_date: datetime) -> dict[str, str]:
+def airflow_env(
+    airflow_home: Path, base_url: str, settings: Settings, logical_date: datetime
+) -> dict[str, str]:
     """An ephemeral Airflow (SQLite metadata, no examples) with connections to the sandbox."""
     history_start = (logical_date - SANDBOX_HISTORY).isoformat()
     env = {
@@ -44,25 +50,36 @@ def airflow_env(airflow_home: Path, base_url: str, settings: Settings,
         "NURTURE_WAREHOUSE": settings.warehouse,
         "NURTURE_RETRY_DELAY_SECONDS": "2",
         "AIRFLOW_CONN_MARKETO_DEFAULT": connection_env(
-            "marketo_default", base_url, "nurture-demo", "demo-client-secret",
-            history_start=history_start),
+            "marketo_default",
+            base_url,
+            "nurture-demo",
+            "demo-client-secret",
+            history_start=history_start,
+        ),
         "AIRFLOW_CONN_HUBSPOT_DEFAULT": connection_env(
-            "hubspot_default", base_url, "", "demo-private-app-token",
-            history_start=history_start),
+            "hubspot_default", base_url, "", "demo-private-app-token", history_start=history_start
+        ),
         "AIRFLOW_CONN_SALESFORCE_DEFAULT": connection_env(
-            "salesforce_default", base_url, "nurture-demo", "demo-client-secret",
-            history_start=history_start),
+            "salesforce_default",
+            base_url,
+            "nurture-demo",
+            "demo-client-secret",
+            history_start=history_start,
+        ),
         "AIRFLOW_CONN_SLACK_DEFAULT": connection_env(
-            "slack_default", f"{base_url}/hooks/slack/nurture", "", ""),
+            "slack_default", f"{base_url}/hooks/slack/nurture", "", ""
+        ),
     }
     return env
 
 
-def _run_logged(cmd: list[str], env: dict[str, str], log_path: Path, what: str,
-                progress: bool = False) -> None:
+def _run_logged(
+    cmd: list[str], env: dict[str, str], log_path: Path, what: str, progress: bool = False
+) -> None:
     with log_path.open("w", encoding="utf-8") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, cwd=REPO_ROOT)
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -82,8 +99,13 @@ def sandbox_logical_date(base_url: str) -> datetime:
     return day.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
-def run_demo(settings: Settings, seed: int, leads: int, faults: str = "none",
-             logical_date: datetime | None = None) -> PipelineSummary:
+def run_demo(
+    settings: Settings,
+    seed: int,
+    leads: int,
+    faults: str = "none",
+    logical_date: datetime | None = None,
+) -> PipelineSummary:
     from nurture.sandbox.server import running_sandbox
 
     settings.ensure_dirs()
@@ -97,12 +119,31 @@ def run_demo(settings: Settings, seed: int, leads: int, faults: str = "none",
             when = logical_date or sandbox_logical_date(base_url)
             env = airflow_env(airflow_home, base_url, settings, when)
             started = time.monotonic()
-            _run_logged([python, "-m", "airflow", "db", "migrate"], env, logs / "airflow-db.log",
-                        "airflow db migrate")
-            print(f"Airflow: ephemeral home ready ({time.monotonic() - started:.0f}s); "
-                  "running the DAGs with dag.test()", flush=True)
-            _run_logged([python, "-m", "nurture.dagrun", "--dags-folder", env[
-                "AIRFLOW__CORE__DAGS_FOLDER"], "--logical-date", when.isoformat(),
-                *PIPELINE_DAGS], env, logs / "demo-dags.log", "the pipeline DAGs",
-                progress=True)
+            _run_logged(
+                [python, "-m", "airflow", "db", "migrate"],
+                env,
+                logs / "airflow-db.log",
+                "airflow db migrate",
+            )
+            print(
+                f"Airflow: ephemeral home ready ({time.monotonic() - started:.0f}s); "
+                "running the DAGs with dag.test()",
+                flush=True,
+            )
+            _run_logged(
+                [
+                    python,
+                    "-m",
+                    "nurture.dagrun",
+                    "--dags-folder",
+                    env["AIRFLOW__CORE__DAGS_FOLDER"],
+                    "--logical-date",
+                    when.isoformat(),
+                    *PIPELINE_DAGS,
+                ],
+                env,
+                logs / "demo-dags.log",
+                "the pipeline DAGs",
+                progress=True,
+            )
     return collect_summary(settings)

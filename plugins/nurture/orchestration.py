@@ -49,8 +49,9 @@ def sync_task(source: str, context: dict[str, Any]) -> dict[str, Any]:
     from nurture.config import load_settings
     from nurture.load.sync import run_sync
 
-    summary = run_sync(source, load_settings(), until=window_end(context),
-                       since=backfill_start(context))
+    summary = run_sync(
+        source, load_settings(), until=window_end(context), since=backfill_start(context)
+    )
     return summary.as_dict()
 
 

@@ -27,8 +27,12 @@ class PipelineSummary:
 
     def counts(self) -> dict[str, object]:
         """Everything that must not change when the same world is loaded again."""
-        return {"raw": self.raw_rows, "quarantined": self.quarantined, "marts": self.mart_rows,
-                "mqls": self.mqls}
+        return {
+            "raw": self.raw_rows,
+            "quarantined": self.quarantined,
+            "marts": self.mart_rows,
+            "mqls": self.mqls,
+        }
 
     def render(self) -> str:
         width = max(len(t) for t in [*self.raw_rows, *self.mart_rows, "x" * 24])
@@ -62,15 +66,18 @@ def collect_summary(settings: Settings) -> PipelineSummary:
         for table in tables:
             summary.raw_rows[table] = count(table)
     if warehouse.table_exists("ops.quarantine"):
-        rows = warehouse.query("select source, object, count(*) as n from ops.quarantine "
-                               "group by source, object order by source, object")
+        rows = warehouse.query(
+            "select source, object, count(*) as n from ops.quarantine "
+            "group by source, object order by source, object"
+        )
         summary.quarantined = {f"{r.source}.{r.object}": int(r.n) for r in rows.itertuples()}
     for table in MART_TABLES:
         summary.mart_rows[table] = count(table)
     if warehouse.table_exists("marts.fct_lead_scores"):
         latest = warehouse.query(
             "select count(*) as n from marts.fct_lead_scores where run_id = "
-            "(select max(run_id) from marts.fct_lead_scores)")
+            "(select max(run_id) from marts.fct_lead_scores)"
+        )
         summary.leads_scored = int(latest["n"].iloc[0])
     summary.mqls = count("ops.mql_outbox")
     summary.feeds = sorted(settings.feeds_dir.glob("mql-*.csv"))

@@ -107,7 +107,9 @@ class DuckDBWarehouse:
         schema, name = qualified(table).split(".")
         found = self.query(
             "select count(*) as n from information_schema.tables "
-            "where table_schema = ? and table_name = ?", [schema, name])
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        )
         return bool(found["n"].iloc[0])
 
     def dlt_destination(self) -> Any:
@@ -130,9 +132,10 @@ class _PostgresSession:
         if frame.empty:
             return 0
         columns = ", ".join(frame.columns)
-        with self.con.cursor() as cur, cur.copy(
-            f"copy {qualified(table)} ({columns}) from stdin"
-        ) as copy:
+        with (
+            self.con.cursor() as cur,
+            cur.copy(f"copy {qualified(table)} ({columns}) from stdin") as copy,
+        ):
             for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
                 copy.write_row(row)
         return len(frame)
@@ -148,8 +151,9 @@ class PostgresWarehouse:
         import psycopg
 
         s = self.settings
-        return psycopg.connect(host=s.host, port=s.port, user=s.user, password=s.password or None,
-                               dbname=s.database)
+        return psycopg.connect(
+            host=s.host, port=s.port, user=s.user, password=s.password or None, dbname=s.database
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresSession]:

@@ -19,11 +19,16 @@ def make_client(transport: httpx.MockTransport, waits: list[float]) -> RetryingC
 
 def test_retry_after_header_sets_the_wait():
     waits: list[float] = []
-    client = make_client(scripted([
-        httpx.Response(429, headers={"Retry-After": "7"}, json={"errorType": "RATE_LIMIT"}),
-        httpx.Response(503),
-        httpx.Response(200, json={"ok": True}),
-    ]), waits)
+    client = make_client(
+        scripted(
+            [
+                httpx.Response(429, headers={"Retry-After": "7"}, json={"errorType": "RATE_LIMIT"}),
+                httpx.Response(503),
+                httpx.Response(200, json={"ok": True}),
+            ]
+        ),
+        waits,
+    )
     assert client.get("/x").json() == {"ok": True}
     assert waits[0] == 7.0
     assert client.stats.retries == 2
@@ -50,15 +55,17 @@ def test_unauthorized_refreshes_once():
     refreshed = []
     calls = iter([httpx.Response(401), httpx.Response(200, json={})])
     client = RetryingClient("http://api.test", on_unauthorized=lambda: refreshed.append(1))
-    client._client = httpx.Client(base_url="http://api.test",
-                                  transport=httpx.MockTransport(lambda r: next(calls)))
+    client._client = httpx.Client(
+        base_url="http://api.test", transport=httpx.MockTransport(lambda r: next(calls))
+    )
     client.get("/x")
     assert refreshed == [1]
 
 
 def test_retry_after_http_date():
-    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"},
-                               now=1792567670.0) == pytest.approx(10.0)
+    assert retry_after_seconds(
+        {"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, now=1792567670.0
+    ) == pytest.approx(10.0)
 
 
 def test_sliding_window_limiter_paces_to_the_ceiling():

@@ -34,9 +34,16 @@ def test_typed_rows_quarantines_with_reason_and_keeps_going():
         {"id": "3", "email": "c@example.com", "updatedAt": "yesterday"},
         {"id": "4", "email": "d@example.com", "updatedAt": "2026-09-02T00:00:00Z"},
     ]
-    rows = list(typed_rows(records, obj="leads", key="id",
-                           types={"id": "int", "updatedAt": "timestamp"},
-                           required=("email",), quarantine=quarantine))
+    rows = list(
+        typed_rows(
+            records,
+            obj="leads",
+            key="id",
+            types={"id": "int", "updatedAt": "timestamp"},
+            required=("email",),
+            quarantine=quarantine,
+        )
+    )
     assert [r["id"] for r in rows] == [1, 4]
     reasons = {r.record_key: r.reason for r in quarantine.rejected}
     assert reasons[None] == "missing id"

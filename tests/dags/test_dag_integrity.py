@@ -9,10 +9,24 @@ from pathlib import Path
 import pytest
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
-APPROVED_TAGS = {"ingest", "transform", "scoring", "handoff", "ops",
-                 "marketo", "hubspot", "salesforce", "files"}
-EXPECTED_DAGS = {"sync_marketo", "sync_hubspot", "sync_salesforce", "build_marts",
-                 "score_and_handoff"}
+APPROVED_TAGS = {
+    "ingest",
+    "transform",
+    "scoring",
+    "handoff",
+    "ops",
+    "marketo",
+    "hubspot",
+    "salesforce",
+    "files",
+}
+EXPECTED_DAGS = {
+    "sync_marketo",
+    "sync_hubspot",
+    "sync_salesforce",
+    "build_marts",
+    "score_and_handoff",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +84,9 @@ def test_parse_is_fast_and_needs_no_secrets(tmp_path):
         "assert not b.import_errors, b.import_errors; print(s)"
     )
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     parse_seconds = float(out.stdout.strip().splitlines()[-1])
     assert parse_seconds < 2.0, f"dags/ took {parse_seconds:.2f}s to parse"

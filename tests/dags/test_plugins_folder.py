@@ -19,9 +19,13 @@ print(loaded)
 
 
 def test_plugin_loader_skips_the_package(tmp_path):
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path),
-           "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS)}
-    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
-                         timeout=120)
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -22,7 +22,12 @@ def run_demo_cli(home: Path, extra_env: dict[str, str] | None = None) -> str:
     env = {**os.environ, "NURTURE_HOME": str(home), **(extra_env or {})}
     done = subprocess.run(
         [sys.executable, "-m", "nurture.cli", "demo", "--seed", str(SEED), "--leads", str(LEADS)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -43,8 +48,12 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]
 
 def test_summary_is_printed_with_mqls(demo_home):
     home, first, _ = demo_home
-    for heading in ("Rows loaded per source", "Quarantined rows", "MQLs in ops.mql_outbox",
-                    "feed:"):
+    for heading in (
+        "Rows loaded per source",
+        "Quarantined rows",
+        "MQLs in ops.mql_outbox",
+        "feed:",
+    ):
         assert heading in first
     assert collect_summary(settings_for(home, "duckdb")).mqls > 0
 
@@ -53,7 +62,7 @@ def test_second_run_gives_the_same_counts(demo_home):
     _, first, second = demo_home
 
     def counts(text: str) -> str:
-        return text[text.index("Rows loaded per source"):]
+        return text[text.index("Rows loaded per source") :]
 
     assert counts(first) == counts(second)
 
@@ -86,8 +95,7 @@ def test_feed_opens_in_excel_without_duplicates(demo_home):
 @pytest.mark.postgres
 def test_pipeline_on_postgres(pg_database, tmp_path):
     """The same DAGs with NURTURE_WAREHOUSE=postgres: dbt builds and MQLs are enqueued."""
-    run_demo_cli(tmp_path, {"NURTURE_WAREHOUSE": "postgres",
-                            "NURTURE_PG_DATABASE": pg_database})
+    run_demo_cli(tmp_path, {"NURTURE_WAREHOUSE": "postgres", "NURTURE_PG_DATABASE": pg_database})
     summary = collect_summary(settings_for(tmp_path, "postgres", pg_database))
     truth = world_counts(tmp_path)
     assert summary.raw_rows["raw_marketo.activities"] == truth["marketo_activities"]

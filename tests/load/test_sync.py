@@ -13,9 +13,11 @@ from nurture.load.sync import run_sync
 from nurture.warehouse import get_warehouse
 
 SEED, LEADS = 11, 800
-TABLES = {"marketo": {"leads": "marketo_leads", "activities": "marketo_activities"},
-          "hubspot": {"contacts": "hubspot_contacts"},
-          "salesforce": {"leads": "salesforce_leads_all"}}
+TABLES = {
+    "marketo": {"leads": "marketo_leads", "activities": "marketo_activities"},
+    "hubspot": {"contacts": "hubspot_contacts"},
+    "salesforce": {"leads": "salesforce_leads_all"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +35,13 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
 
 def connection(source: str, base_url: str, until: datetime) -> ApiConnection:
     # The sandbox world holds two years of history before its "today".
-    return ApiConnection(conn_id=f"{source}_default", base_url=base_url, login="test-client",
-                         password="test-secret",
-                         extra={"history_start": (until - timedelta(days=731)).isoformat()})
+    return ApiConnection(
+        conn_id=f"{source}_default",
+        base_url=base_url,
+        login="test-client",
+        password="test-secret",
+        extra={"history_start": (until - timedelta(days=731)).isoformat()},
+    )
 
 
 def count(settings, table: str) -> int:
@@ -57,7 +63,8 @@ def test_sync_loads_the_world_once(source, sandbox, warehouse_settings):
     # the second run starts at the stored cursor minus the lookback, not at the beginning
     assert sum(again.rows.values()) < sum(first.rows.values())
     runs = get_warehouse(warehouse_settings).query(
-        "select count(distinct run_id) as n from ops.sync_runs where source = ?", [source])
+        "select count(distinct run_id) as n from ops.sync_runs where source = ?", [source]
+    )
     assert int(runs["n"].iloc[0]) == 1
 
 
@@ -66,12 +73,18 @@ def test_backfill_loads_exactly_its_window(sandbox, warehouse_settings):
 
     base_url, until, _, world_path = sandbox
     start, end = until - timedelta(days=37), until - timedelta(days=30)
-    window = run_sync("marketo", warehouse_settings, until=end, since=start,
-                      conn=connection("marketo", base_url, until))
+    window = run_sync(
+        "marketo",
+        warehouse_settings,
+        until=end,
+        since=start,
+        conn=connection("marketo", base_url, until),
+    )
     with connect(world_path) as world:
         expected = world.execute(
             "select count(*) from activities where activity_date >= ? and activity_date < ?",
-            [start.replace(tzinfo=None), end.replace(tzinfo=None)]).fetchone()[0]
+            [start.replace(tzinfo=None), end.replace(tzinfo=None)],
+        ).fetchone()[0]
     assert expected > 0
     assert window.rows["activities"] == expected
     assert count(warehouse_settings, "raw_marketo.activities") == expected

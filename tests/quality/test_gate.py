@@ -11,12 +11,18 @@ from nurture.warehouse import get_warehouse
 
 
 def write_suite(directory: Path) -> None:
-    suite = {"name": "raw_demo.leads", "table": "raw_demo.leads", "expectations": [
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
-        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
-        {"type": "expect_column_values_to_be_in_set",
-         "kwargs": {"column": "status", "value_set": ["open", "won"]}},
-    ]}
+    suite = {
+        "name": "raw_demo.leads",
+        "table": "raw_demo.leads",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": "status", "value_set": ["open", "won"]},
+            },
+        ],
+    }
     (directory / "raw_demo.leads.json").write_text(json.dumps(suite), encoding="utf-8")
 
 
@@ -31,7 +37,8 @@ def test_gate_passes_clean_data(warehouse_settings, tmp_path):
     write_suite(tmp_path)
     load(warehouse_settings, [{"id": 1, "status": "open"}, {"id": 2, "status": "won"}])
     assert run_gate(get_warehouse(warehouse_settings), "raw_demo", tmp_path) == {
-        "raw_demo.leads": 3}
+        "raw_demo.leads": 3
+    }
 
 
 def test_gate_failure_reads_like_a_sentence(warehouse_settings, tmp_path):
@@ -42,7 +49,8 @@ def test_gate_failure_reads_like_a_sentence(warehouse_settings, tmp_path):
     message = str(err.value)
     assert "raw_demo.leads: expect_column_values_to_be_unique(id) failed: 2 unexpected" in message
     assert "expect_column_values_to_be_in_set(status) failed: 1 unexpected, e.g. ['lost']" in (
-        message)
+        message
+    )
     assert "not_be_null" not in message
 
 

@@ -12,8 +12,9 @@ def test_shipped_rules_load():
 
 
 def test_errors_name_line_and_field(tmp_path: Path):
-    text = RULES_PATH.read_text(encoding="utf-8").replace("half_life_days: 30",
-                                                          "half_life_days: -3")
+    text = RULES_PATH.read_text(encoding="utf-8").replace(
+        "half_life_days: 30", "half_life_days: -3"
+    )
     bad = tmp_path / "rules.yaml"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError) as err:

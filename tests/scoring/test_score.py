@@ -15,25 +15,50 @@ def rules():
 
 
 def leads_frame() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"lead_id": "vp", "email": "taro@acme.co.jp", "title": "情報システム部 部長",
-         "industry": "Software", "number_of_employees": 5000, "is_unsubscribed": False,
-         "is_email_invalid": False},
-        {"lead_id": "free", "email": "hanako@gmail.com", "title": "Staff",
-         "industry": "Retail", "number_of_employees": 10, "is_unsubscribed": False,
-         "is_email_invalid": False},
-        {"lead_id": "gone", "email": "x@acme.co.jp", "title": "Director",
-         "industry": "Software", "number_of_employees": 300, "is_unsubscribed": True,
-         "is_email_invalid": False},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "lead_id": "vp",
+                "email": "taro@acme.co.jp",
+                "title": "情報システム部 部長",
+                "industry": "Software",
+                "number_of_employees": 5000,
+                "is_unsubscribed": False,
+                "is_email_invalid": False,
+            },
+            {
+                "lead_id": "free",
+                "email": "hanako@gmail.com",
+                "title": "Staff",
+                "industry": "Retail",
+                "number_of_employees": 10,
+                "is_unsubscribed": False,
+                "is_email_invalid": False,
+            },
+            {
+                "lead_id": "gone",
+                "email": "x@acme.co.jp",
+                "title": "Director",
+                "industry": "Software",
+                "number_of_employees": 300,
+                "is_unsubscribed": True,
+                "is_email_invalid": False,
+            },
+        ]
+    )
 
 
 def events_frame() -> pd.DataFrame:
     rows = []
     for lead in ("vp", "gone"):
         rows += [{"lead_id": lead, "activity_type": "fill_out_form", "occurred_at": AS_OF}] * 2
-    rows.append({"lead_id": "free", "activity_type": "click_email",
-                 "occurred_at": AS_OF - timedelta(days=30)})
+    rows.append(
+        {
+            "lead_id": "free",
+            "activity_type": "click_email",
+            "occurred_at": AS_OF - timedelta(days=30),
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -58,8 +83,15 @@ def test_unsubscribed_lead_loses_fit_and_reasons_say_why(rules):
 
 
 def test_future_events_do_not_inflate_scores(rules):
-    events = pd.DataFrame([{"lead_id": "vp", "activity_type": "fill_out_form",
-                            "occurred_at": AS_OF + timedelta(days=60)}])
+    events = pd.DataFrame(
+        [
+            {
+                "lead_id": "vp",
+                "activity_type": "fill_out_form",
+                "occurred_at": AS_OF + timedelta(days=60),
+            }
+        ]
+    )
     scores = score_leads(leads_frame(), events, rules, AS_OF).set_index("lead_id")
     assert scores.loc["vp", "engagement_score"] == 0
 

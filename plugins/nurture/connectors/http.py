@@ -62,8 +62,9 @@ class SlidingWindowLimiter:
     Staying just under the ceiling is faster than hitting it and backing off.
     """
 
-    def __init__(self, max_calls: int, period_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_calls: int, period_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_calls = max_calls
         self.period = period_seconds
         self._clock = clock

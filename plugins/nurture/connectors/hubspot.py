@@ -14,11 +14,20 @@ from nurture.connectors.http import RetryingClient
 from nurture.connectors.records import Quarantine, parse_timestamp, typed_pages
 
 CONTACT_PROPERTIES = (
-    "email", "firstname", "lastname", "company", "jobtitle", "industry", "lifecyclestage",
-    "hs_lead_status", "hubspot_owner_id", "createdate", "lastmodifieddate", "hs_object_id",
+    "email",
+    "firstname",
+    "lastname",
+    "company",
+    "jobtitle",
+    "industry",
+    "lifecyclestage",
+    "hs_lead_status",
+    "hubspot_owner_id",
+    "createdate",
+    "lastmodifieddate",
+    "hs_object_id",
 )
-CONTACT_TYPES = {"createdate": "timestamp", "lastmodifieddate": "timestamp",
-                 "archived": "bool"}
+CONTACT_TYPES = {"createdate": "timestamp", "lastmodifieddate": "timestamp", "archived": "bool"}
 SEARCH_RESULT_CAP = 10_000
 SEARCH_PAGE = 200
 
@@ -50,9 +59,12 @@ class HubSpotClient:
         self.http.stats.pages += 1
         return response.json()
 
-    def contacts_modified(self, since: datetime, until: datetime,
-                          properties: tuple[str, ...] = CONTACT_PROPERTIES,
-                          ) -> Iterator[list[dict[str, Any]]]:
+    def contacts_modified(
+        self,
+        since: datetime,
+        until: datetime,
+        properties: tuple[str, ...] = CONTACT_PROPERTIES,
+    ) -> Iterator[list[dict[str, Any]]]:
         """Contacts with `since <= lastmodifieddate < until`, oldest first.
 
         A search query stops at 10,000 results, so the window restarts at the last
@@ -83,16 +95,21 @@ class HubSpotClient:
             else:
                 low, done_at_low = last_ts, ids_at_last
 
-    def _search_pages(self, low: str, high: str, properties: tuple[str, ...]
-                      ) -> Iterator[list[dict[str, Any]]]:
+    def _search_pages(
+        self, low: str, high: str, properties: tuple[str, ...]
+    ) -> Iterator[list[dict[str, Any]]]:
         after: str | None = None
         fetched = 0
         while fetched < SEARCH_RESULT_CAP:
             body: dict[str, Any] = {
-                "filterGroups": [{"filters": [
-                    {"propertyName": "lastmodifieddate", "operator": "GTE", "value": low},
-                    {"propertyName": "lastmodifieddate", "operator": "LT", "value": high},
-                ]}],
+                "filterGroups": [
+                    {
+                        "filters": [
+                            {"propertyName": "lastmodifieddate", "operator": "GTE", "value": low},
+                            {"propertyName": "lastmodifieddate", "operator": "LT", "value": high},
+                        ]
+                    }
+                ],
                 "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
                 "properties": list(properties),
                 "limit": SEARCH_PAGE,
@@ -108,19 +125,34 @@ class HubSpotClient:
             if not after or not rows:
                 return
 
-    def _same_timestamp(self, stamp: str, properties: tuple[str, ...], seen: set[str]
-                        ) -> Iterator[list[dict[str, Any]]]:
+    def _same_timestamp(
+        self, stamp: str, properties: tuple[str, ...], seen: set[str]
+    ) -> Iterator[list[dict[str, Any]]]:
         last_id = "0"
         while True:
-            result = self._search({
-                "filterGroups": [{"filters": [
-                    {"propertyName": "lastmodifieddate", "operator": "EQ", "value": stamp},
-                    {"propertyName": "hs_object_id", "operator": "GT", "value": last_id},
-                ]}],
-                "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-                "properties": list(properties),
-                "limit": SEARCH_PAGE,
-            })
+            result = self._search(
+                {
+                    "filterGroups": [
+                        {
+                            "filters": [
+                                {
+                                    "propertyName": "lastmodifieddate",
+                                    "operator": "EQ",
+                                    "value": stamp,
+                                },
+                                {
+                                    "propertyName": "hs_object_id",
+                                    "operator": "GT",
+                                    "value": last_id,
+                                },
+                            ]
+                        }
+                    ],
+                    "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+                    "properties": list(properties),
+                    "limit": SEARCH_PAGE,
+                }
+            )
             rows = result.get("results") or []
             if not rows:
                 return
@@ -143,17 +175,32 @@ def _contact_row(contact: dict[str, Any]) -> dict[str, Any]:
 
 
 @dlt.source(name="hubspot", max_table_nesting=0)
-def hubspot_source(client: HubSpotClient, history_start: datetime, until: datetime,
-                   lookback: float, quarantine: Quarantine, backfill: bool = False) -> Any:
+def hubspot_source(
+    client: HubSpotClient,
+    history_start: datetime,
+    until: datetime,
+    lookback: float,
+    quarantine: Quarantine,
+    backfill: bool = False,
+) -> Any:
     @dlt.resource(name="contacts", primary_key="id", write_disposition="merge")
     def contacts(
         cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "lastmodifieddate", initial_value=history_start,
-            end_value=until if backfill else None, lag=lookback, range_end="open"),
+            "lastmodifieddate",
+            initial_value=history_start,
+            end_value=until if backfill else None,
+            lag=lookback,
+            range_end="open",
+        ),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        yield from typed_pages(client.contacts_modified(since, until), obj="contacts", key="id",
-                               types=CONTACT_TYPES, required=("email", "lastmodifieddate"),
-                               quarantine=quarantine)
+        yield from typed_pages(
+            client.contacts_modified(since, until),
+            obj="contacts",
+            key="id",
+            types=CONTACT_TYPES,
+            required=("email", "lastmodifieddate"),
+            quarantine=quarantine,
+        )
 
     return contacts

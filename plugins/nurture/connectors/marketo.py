@@ -21,15 +21,46 @@ log = logging.getLogger(__name__)
 # The activity types the marts read (DESIGN.md, "API facts"); Marketo takes 10 ids per call.
 ACTIVITY_TYPE_IDS = (1, 2, 6, 7, 8, 9, 10, 11, 12, 104)
 LEAD_FIELDS = (
-    "id", "email", "firstName", "lastName", "company", "title", "industry",
-    "numberOfEmployees", "leadSource", "unsubscribed", "emailInvalid", "createdAt", "updatedAt",
+    "id",
+    "email",
+    "firstName",
+    "lastName",
+    "company",
+    "title",
+    "industry",
+    "numberOfEmployees",
+    "leadSource",
+    "unsubscribed",
+    "emailInvalid",
+    "createdAt",
+    "updatedAt",
 )
-LEAD_TYPES = {"id": "int", "numberOfEmployees": "int", "unsubscribed": "bool",
-              "emailInvalid": "bool", "createdAt": "timestamp", "updatedAt": "timestamp"}
-ACTIVITY_TYPES = {"id": "int", "leadId": "int", "activityTypeId": "int", "campaignId": "int",
-                  "primaryAttributeValueId": "int", "activityDate": "timestamp"}
-ACTIVITY_EXPORT_FIELDS = ("marketoGUID", "leadId", "activityDate", "activityTypeId", "campaignId",
-                          "primaryAttributeValueId", "primaryAttributeValue", "attributes")
+LEAD_TYPES = {
+    "id": "int",
+    "numberOfEmployees": "int",
+    "unsubscribed": "bool",
+    "emailInvalid": "bool",
+    "createdAt": "timestamp",
+    "updatedAt": "timestamp",
+}
+ACTIVITY_TYPES = {
+    "id": "int",
+    "leadId": "int",
+    "activityTypeId": "int",
+    "campaignId": "int",
+    "primaryAttributeValueId": "int",
+    "activityDate": "timestamp",
+}
+ACTIVITY_EXPORT_FIELDS = (
+    "marketoGUID",
+    "leadId",
+    "activityDate",
+    "activityTypeId",
+    "campaignId",
+    "primaryAttributeValueId",
+    "primaryAttributeValue",
+    "attributes",
+)
 MAX_EXPORT_DAYS = 31
 # Windows longer than this go through bulk extract (few calls); shorter ones through REST.
 REST_MAX_WINDOW = timedelta(days=7)
@@ -38,8 +69,9 @@ THROTTLE_ERRORS = {"606", "615", "1029"}
 
 
 class MarketoClient:
-    def __init__(self, conn: ApiConnection, batch_size: int = 300,
-                 poll_seconds: float = 0.2) -> None:
+    def __init__(
+        self, conn: ApiConnection, batch_size: int = 300, poll_seconds: float = 0.2
+    ) -> None:
         self.conn = conn
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -47,9 +79,12 @@ class MarketoClient:
         self._token_expires = 0.0
         # Marketo allows 100 calls per 20 s per instance; stay a little under it.
         limit = int(conn.extra.get("calls_per_20s", 100))
-        self.http = RetryingClient(conn.base_url, auth_headers=self._auth_headers,
-                                   on_unauthorized=self._expire_token,
-                                   limiter=SlidingWindowLimiter(max(1, limit - 2), 20.0))
+        self.http = RetryingClient(
+            conn.base_url,
+            auth_headers=self._auth_headers,
+            on_unauthorized=self._expire_token,
+            limiter=SlidingWindowLimiter(max(1, limit - 2), 20.0),
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -67,12 +102,17 @@ class MarketoClient:
         self.http.pace()
         response = self.http._client.get(
             "/identity/oauth/token",
-            params={"grant_type": "client_credentials", "client_id": self.conn.login,
-                    "client_secret": self.conn.password},
+            params={
+                "grant_type": "client_credentials",
+                "client_id": self.conn.login,
+                "client_secret": self.conn.password,
+            },
         )
         if response.status_code != 200:
-            raise ApiError(f"Marketo identity refused the client credentials "
-                           f"({response.status_code}); check the connection login/password.")
+            raise ApiError(
+                f"Marketo identity refused the client credentials "
+                f"({response.status_code}); check the connection login/password."
+            )
         body = response.json()
         self._token = body["access_token"]
         # Refresh a minute early so a page never starts with a token about to lapse.
@@ -89,22 +129,30 @@ class MarketoClient:
                 self._expire_token()
             elif codes & THROTTLE_ERRORS:
                 self.http.stats.retries += 1
-                self.http.wait(min(20.0, 2.0 ** attempt))
+                self.http.wait(min(20.0, 2.0**attempt))
             else:
                 raise ApiError(f"Marketo {path}: {body.get('errors')}")
         raise ApiError(f"Marketo {path}: still throttled or unauthorised after retries")
 
-    def activities(self, since: datetime, until: datetime,
-                   type_ids: tuple[int, ...] = ACTIVITY_TYPE_IDS) -> Iterator[list[dict[str, Any]]]:
+    def activities(
+        self, since: datetime, until: datetime, type_ids: tuple[int, ...] = ACTIVITY_TYPE_IDS
+    ) -> Iterator[list[dict[str, Any]]]:
         """Pages of activities with `since <= activityDate < until`, oldest first."""
-        token = self.call("GET", "/rest/v1/activities/pagingtoken.json",
-                          params={"sinceDatetime": since.isoformat()})["nextPageToken"]
+        token = self.call(
+            "GET",
+            "/rest/v1/activities/pagingtoken.json",
+            params={"sinceDatetime": since.isoformat()},
+        )["nextPageToken"]
         while True:
-            body = self.call("GET", "/rest/v1/activities.json", params={
-                "nextPageToken": token,
-                "activityTypeIds": ",".join(map(str, type_ids)),
-                "batchSize": self.batch_size,
-            })
+            body = self.call(
+                "GET",
+                "/rest/v1/activities.json",
+                params={
+                    "nextPageToken": token,
+                    "activityTypeIds": ",".join(map(str, type_ids)),
+                    "batchSize": self.batch_size,
+                },
+            )
             self.http.stats.pages += 1
             page, passed_end = [], False
             for activity in body.get("result") or []:
@@ -119,44 +167,70 @@ class MarketoClient:
             if passed_end or not body.get("moreResult"):
                 return
 
-    def export_leads(self, start: datetime, end: datetime, filter_field: str = "updatedAt",
-                     fields: tuple[str, ...] = LEAD_FIELDS,
-                     chunk: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    def export_leads(
+        self,
+        start: datetime,
+        end: datetime,
+        filter_field: str = "updatedAt",
+        fields: tuple[str, ...] = LEAD_FIELDS,
+        chunk: int = 5000,
+    ) -> Iterator[list[dict[str, Any]]]:
         """Bulk-extract leads with `start <= filter_field < end`, in chunks of CSV rows."""
-        yield from self._export("leads", filter_field, start, end, {"fields": list(fields)},
-                                chunk)
+        yield from self._export("leads", filter_field, start, end, {"fields": list(fields)}, chunk)
 
-    def export_activities(self, start: datetime, end: datetime,
-                          type_ids: tuple[int, ...] = ACTIVITY_TYPE_IDS,
-                          chunk: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    def export_activities(
+        self,
+        start: datetime,
+        end: datetime,
+        type_ids: tuple[int, ...] = ACTIVITY_TYPE_IDS,
+        chunk: int = 5000,
+    ) -> Iterator[list[dict[str, Any]]]:
         """Bulk-extract activities with `start <= activityDate < end`, attributes flattened."""
-        extra = {"fields": list(ACTIVITY_EXPORT_FIELDS),
-                 "filter": {"activityTypeIds": list(type_ids)}}
-        for rows in self._export("activities", "createdAt", start, end, extra, chunk,
-                                 row_time="activityDate"):
+        extra = {
+            "fields": list(ACTIVITY_EXPORT_FIELDS),
+            "filter": {"activityTypeIds": list(type_ids)},
+        }
+        for rows in self._export(
+            "activities", "createdAt", start, end, extra, chunk, row_time="activityDate"
+        ):
             yield [_flatten_attributes(_decode_attributes(row)) for row in rows]
 
-    def _export(self, kind: str, filter_field: str, start: datetime, end: datetime,
-                body: dict[str, Any], chunk: int, row_time: str | None = None,
-                ) -> Iterator[list[dict[str, Any]]]:
+    def _export(
+        self,
+        kind: str,
+        filter_field: str,
+        start: datetime,
+        end: datetime,
+        body: dict[str, Any],
+        chunk: int,
+        row_time: str | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
         # Marketo's date filters include `endAt`; rows at or after `end` belong to the
         # next window (or the next run), so they are dropped here.
         time_field = row_time or filter_field
         window_start = start
         while window_start < end:
             window_end = min(end, window_start + timedelta(days=MAX_EXPORT_DAYS))
-            request = {**body, "format": "CSV", "filter": {
-                **body.get("filter", {}),
-                filter_field: {"startAt": window_start.isoformat(),
-                               "endAt": window_end.isoformat()}}}
+            request = {
+                **body,
+                "format": "CSV",
+                "filter": {
+                    **body.get("filter", {}),
+                    filter_field: {
+                        "startAt": window_start.isoformat(),
+                        "endAt": window_end.isoformat(),
+                    },
+                },
+            }
             for rows in self._export_window(kind, request, chunk):
                 kept = [r for r in rows if (_safe_timestamp(r.get(time_field)) or end) < end]
                 if kept:
                     yield kept
             window_start = window_end
 
-    def _export_window(self, kind: str, request: dict[str, Any], chunk: int
-                       ) -> Iterator[list[dict[str, Any]]]:
+    def _export_window(
+        self, kind: str, request: dict[str, Any], chunk: int
+    ) -> Iterator[list[dict[str, Any]]]:
         created = self.call("POST", f"/bulk/v1/{kind}/export/create.json", json=request)
         export_id = created["result"][0]["exportId"]
         self.call("POST", f"/bulk/v1/{kind}/export/{export_id}/enqueue.json")
@@ -167,8 +241,10 @@ class MarketoClient:
             if state == "Completed":
                 break
             if state in ("Failed", "Cancelled"):
-                raise ApiError(f"Marketo {kind} export {export_id} ended {state}: "
-                               f"{status['result'][0].get('errorMsg')}")
+                raise ApiError(
+                    f"Marketo {kind} export {export_id} ended {state}: "
+                    f"{status['result'][0].get('errorMsg')}"
+                )
             self.http.wait(delay)
             delay = min(30.0, delay * 1.5)
         self.http.pace()
@@ -216,39 +292,70 @@ def _flatten_attributes(activity: dict[str, Any]) -> dict[str, Any]:
         if name and name not in row:
             value = attribute.get("value")
             # Marketo attributes are loosely typed; text keeps REST and bulk rows alike.
-            row[name] = None if value is None else str(value).lower() if isinstance(
-                value, bool) else str(value)
+            row[name] = (
+                None
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
     return row
 
 
 @dlt.source(name="marketo", max_table_nesting=0)
-def marketo_source(client: MarketoClient, history_start: datetime, until: datetime,
-                   lookback: float, quarantine: Quarantine,
-                   backfill: bool = False) -> Any:
+def marketo_source(
+    client: MarketoClient,
+    history_start: datetime,
+    until: datetime,
+    lookback: float,
+    quarantine: Quarantine,
+    backfill: bool = False,
+) -> Any:
     """Leads (bulk extract on `updatedAt`) and activities (paging token), merged by key."""
 
     @dlt.resource(name="leads", primary_key="id", write_disposition="merge")
     def leads(
         cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "updatedAt", initial_value=history_start, end_value=until if backfill else None,
-            lag=lookback, range_end="open"),
+            "updatedAt",
+            initial_value=history_start,
+            end_value=until if backfill else None,
+            lag=lookback,
+            range_end="open",
+        ),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        yield from typed_pages(client.export_leads(since, until), obj="leads", key="id",
-                               types=LEAD_TYPES, required=("email", "updatedAt"),
-                               quarantine=quarantine)
+        yield from typed_pages(
+            client.export_leads(since, until),
+            obj="leads",
+            key="id",
+            types=LEAD_TYPES,
+            required=("email", "updatedAt"),
+            quarantine=quarantine,
+        )
 
     @dlt.resource(name="activities", primary_key="marketoGUID", write_disposition="merge")
     def activities(
         cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "activityDate", initial_value=history_start, end_value=until if backfill else None,
-            lag=lookback, range_end="open"),
+            "activityDate",
+            initial_value=history_start,
+            end_value=until if backfill else None,
+            lag=lookback,
+            range_end="open",
+        ),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        pages = (client.export_activities(since, until) if until - since > REST_MAX_WINDOW
-                 else client.activities(since, until))
-        yield from typed_pages(pages, obj="activities", key="marketoGUID", types=ACTIVITY_TYPES,
-                               required=("leadId", "activityDate", "activityTypeId"),
-                               quarantine=quarantine)
+        pages = (
+            client.export_activities(since, until)
+            if until - since > REST_MAX_WINDOW
+            else client.activities(since, until)
+        )
+        yield from typed_pages(
+            pages,
+            obj="activities",
+            key="marketoGUID",
+            types=ACTIVITY_TYPES,
+            required=("leadId", "activityDate", "activityTypeId"),
+            quarantine=quarantine,
+        )
 
     return leads, activities

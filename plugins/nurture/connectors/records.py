@@ -39,8 +39,11 @@ class Quarantine:
         self.rejected: list[Rejected] = []
 
     def reject(self, obj: str, record: Any, key: Any, reason: str) -> None:
-        payload = record if isinstance(record, str) else json.dumps(record, default=str,
-                                                                    ensure_ascii=False)
+        payload = (
+            record
+            if isinstance(record, str)
+            else json.dumps(record, default=str, ensure_ascii=False)
+        )
         self.rejected.append(
             Rejected(self.source, obj, None if key in (None, "") else str(key), reason, payload)
         )
@@ -126,7 +129,10 @@ def typed_pages(
     """`typed_rows` page by page, so a resource yields whole pages and memory stays flat."""
     required = tuple(required)
     for page in pages:
-        rows = list(typed_rows(page, obj=obj, key=key, types=types, required=required,
-                               quarantine=quarantine))
+        rows = list(
+            typed_rows(
+                page, obj=obj, key=key, types=types, required=required, quarantine=quarantine
+            )
+        )
         if rows:
             yield rows

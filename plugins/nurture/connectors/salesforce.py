@@ -13,11 +13,27 @@ from nurture.connectors.http import ApiError, RetryingClient
 from nurture.connectors.records import Quarantine, typed_pages
 
 LEAD_FIELDS = (
-    "Id", "Email", "FirstName", "LastName", "Company", "Title", "Industry", "Status",
-    "LeadSource", "OwnerId", "IsConverted", "IsDeleted", "CreatedDate", "SystemModstamp",
+    "Id",
+    "Email",
+    "FirstName",
+    "LastName",
+    "Company",
+    "Title",
+    "Industry",
+    "Status",
+    "LeadSource",
+    "OwnerId",
+    "IsConverted",
+    "IsDeleted",
+    "CreatedDate",
+    "SystemModstamp",
 )
-LEAD_TYPES = {"IsConverted": "bool", "IsDeleted": "bool", "CreatedDate": "timestamp",
-              "SystemModstamp": "timestamp"}
+LEAD_TYPES = {
+    "IsConverted": "bool",
+    "IsDeleted": "bool",
+    "CreatedDate": "timestamp",
+    "SystemModstamp": "timestamp",
+}
 DEFAULT_API_VERSION = "v60.0"
 
 
@@ -30,8 +46,9 @@ class SalesforceClient:
         self.conn = conn
         self.api_version = str(conn.extra.get("api_version", DEFAULT_API_VERSION))
         self._token: str | None = None
-        self.http = RetryingClient(conn.base_url, auth_headers=self._auth_headers,
-                                   on_unauthorized=self._expire_token)
+        self.http = RetryingClient(
+            conn.base_url, auth_headers=self._auth_headers, on_unauthorized=self._expire_token
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -45,15 +62,23 @@ class SalesforceClient:
         return {"Authorization": f"Bearer {self._token}"}
 
     def _refresh_token(self) -> None:
-        form = {"grant_type": "client_credentials", "client_id": self.conn.login,
-                "client_secret": self.conn.password}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.conn.login,
+            "client_secret": self.conn.password,
+        }
         if self.conn.extra.get("username"):
-            form.update(grant_type="password", username=self.conn.extra["username"],
-                        password=self.conn.extra.get("user_password", ""))
+            form.update(
+                grant_type="password",
+                username=self.conn.extra["username"],
+                password=self.conn.extra.get("user_password", ""),
+            )
         response = self.http._client.post("/services/oauth2/token", data=form)
         if response.status_code != 200:
-            raise ApiError(f"Salesforce OAuth refused the credentials ({response.status_code}): "
-                           f"{response.text[:200]}")
+            raise ApiError(
+                f"Salesforce OAuth refused the credentials ({response.status_code}): "
+                f"{response.text[:200]}"
+            )
         self._token = response.json()["access_token"]
 
     def query_all(self, soql: str) -> Iterator[list[dict[str, Any]]]:
@@ -69,26 +94,44 @@ class SalesforceClient:
             url = None if body.get("done", True) else body.get("nextRecordsUrl")
             params = None
 
-    def leads_modified(self, since: datetime, until: datetime,
-                       fields: tuple[str, ...] = LEAD_FIELDS) -> Iterator[list[dict[str, Any]]]:
-        soql = (f"SELECT {', '.join(fields)} FROM Lead "
-                f"WHERE SystemModstamp >= {soql_datetime(since)} "
-                f"AND SystemModstamp < {soql_datetime(until)} ORDER BY SystemModstamp")
+    def leads_modified(
+        self, since: datetime, until: datetime, fields: tuple[str, ...] = LEAD_FIELDS
+    ) -> Iterator[list[dict[str, Any]]]:
+        soql = (
+            f"SELECT {', '.join(fields)} FROM Lead "
+            f"WHERE SystemModstamp >= {soql_datetime(since)} "
+            f"AND SystemModstamp < {soql_datetime(until)} ORDER BY SystemModstamp"
+        )
         return self.query_all(soql)
 
 
 @dlt.source(name="salesforce", max_table_nesting=0)
-def salesforce_source(client: SalesforceClient, history_start: datetime, until: datetime,
-                      lookback: float, quarantine: Quarantine, backfill: bool = False) -> Any:
+def salesforce_source(
+    client: SalesforceClient,
+    history_start: datetime,
+    until: datetime,
+    lookback: float,
+    quarantine: Quarantine,
+    backfill: bool = False,
+) -> Any:
     @dlt.resource(name="leads", primary_key="Id", write_disposition="merge")
     def leads(
         cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "SystemModstamp", initial_value=history_start,
-            end_value=until if backfill else None, lag=lookback, range_end="open"),
+            "SystemModstamp",
+            initial_value=history_start,
+            end_value=until if backfill else None,
+            lag=lookback,
+            range_end="open",
+        ),
     ) -> Iterator[list[dict[str, Any]]]:
         since = max(history_start, cursor.last_value or history_start)
-        yield from typed_pages(client.leads_modified(since, until), obj="leads", key="Id",
-                               types=LEAD_TYPES, required=("SystemModstamp",),
-                               quarantine=quarantine)
+        yield from typed_pages(
+            client.leads_modified(since, until),
+            obj="leads",
+            key="Id",
+            types=LEAD_TYPES,
+            required=("SystemModstamp",),
+            quarantine=quarantine,
+        )
 
     return leads

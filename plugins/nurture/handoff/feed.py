@@ -19,10 +19,32 @@ left join marts.dim_lead as l on l.lead_id = o.lead_id
 where o.created_at >= ? and o.created_at < ?
 order by o.score desc, o.lead_id
 """
-HEADERS_EN = ["lead_id", "cycle", "email", "first_name", "last_name", "company", "title",
-              "grade", "score", "reasons", "mql_at"]
-HEADERS_JA = ["リードID", "サイクル", "メールアドレス", "名", "姓", "会社名", "役職",
-              "グレード", "スコア", "理由", "MQL日時"]
+HEADERS_EN = [
+    "lead_id",
+    "cycle",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "grade",
+    "score",
+    "reasons",
+    "mql_at",
+]
+HEADERS_JA = [
+    "リードID",
+    "サイクル",
+    "メールアドレス",
+    "名",
+    "姓",
+    "会社名",
+    "役職",
+    "グレード",
+    "スコア",
+    "理由",
+    "MQL日時",
+]
 
 
 @dataclass(frozen=True)
@@ -51,10 +73,12 @@ def write_feed(settings: Settings, day: date, japanese_headers: bool = False) ->
     os.replace(partial, path)
     delivered = frame.iloc[:, :2].copy()
     delivered.columns = ["lead_id", "cycle"]
-    delivered = delivered.assign(target="csv_feed", status="delivered", detail=path.name,
-                                 delivered_at=datetime.now(UTC))
+    delivered = delivered.assign(
+        target="csv_feed", status="delivered", detail=path.name, delivered_at=datetime.now(UTC)
+    )
     with warehouse.transaction() as session:
-        session.execute("delete from ops.mql_deliveries where target = 'csv_feed' "
-                        "and detail = ?", [path.name])
+        session.execute(
+            "delete from ops.mql_deliveries where target = 'csv_feed' and detail = ?", [path.name]
+        )
         session.insert_frame("ops.mql_deliveries", delivered)
     return FeedResult(path=path, rows=len(frame))

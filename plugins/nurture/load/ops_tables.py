@@ -12,17 +12,32 @@ from nurture.warehouse import Warehouse
 QUARANTINE_KEY = ("source", "object", "record_key", "reason")
 
 
-def write_ops(warehouse: Warehouse, pipelines_dir: str, quarantine: Quarantine, run_id: str,
-              run_rows: list[dict[str, Any]]) -> None:
+def write_ops(
+    warehouse: Warehouse,
+    pipelines_dir: str,
+    quarantine: Quarantine,
+    run_id: str,
+    run_rows: list[dict[str, Any]],
+) -> None:
     """Merge quarantined records and run-log rows into `ops` (re-runs overwrite, never double)."""
-    pipeline = dlt.pipeline(pipeline_name="nurture_ops", destination=warehouse.dlt_destination(),
-                            dataset_name="ops", pipelines_dir=pipelines_dir)
+    pipeline = dlt.pipeline(
+        pipeline_name="nurture_ops",
+        destination=warehouse.dlt_destination(),
+        dataset_name="ops",
+        pipelines_dir=pipelines_dir,
+    )
     resources = [
-        dlt.resource(run_rows, name="sync_runs", primary_key=("run_id", "object"),
-                     write_disposition="merge"),
+        dlt.resource(
+            run_rows, name="sync_runs", primary_key=("run_id", "object"), write_disposition="merge"
+        ),
     ]
     if quarantine.rejected:
-        resources.append(dlt.resource(
-            [r.as_row(run_id) for r in quarantine.rejected], name="quarantine",
-            primary_key=QUARANTINE_KEY, write_disposition="merge"))
+        resources.append(
+            dlt.resource(
+                [r.as_row(run_id) for r in quarantine.rejected],
+                name="quarantine",
+                primary_key=QUARANTINE_KEY,
+                write_disposition="merge",
+            )
+        )
     pipeline.run(resources)

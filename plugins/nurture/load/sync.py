@@ -32,36 +32,52 @@ class SyncSummary:
     calls: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "run_id": self.run_id, "until": self.until,
-                "rows": self.rows, "quarantined": self.quarantined, "calls": self.calls}
+        return {
+            "source": self.source,
+            "run_id": self.run_id,
+            "until": self.until,
+            "rows": self.rows,
+            "quarantined": self.quarantined,
+            "calls": self.calls,
+        }
 
 
-def _client_and_source(source: str, conn: ApiConnection, history_start: datetime,
-                       until: datetime, lookback: float, quarantine: Quarantine,
-                       backfill: bool) -> tuple[Any, Any]:
+def _client_and_source(
+    source: str,
+    conn: ApiConnection,
+    history_start: datetime,
+    until: datetime,
+    lookback: float,
+    quarantine: Quarantine,
+    backfill: bool,
+) -> tuple[Any, Any]:
     if source == "marketo":
         from nurture.connectors.marketo import MarketoClient, marketo_source
 
         client = MarketoClient(conn)
-        return client, marketo_source(client, history_start, until, lookback, quarantine,
-                                      backfill)
+        return client, marketo_source(client, history_start, until, lookback, quarantine, backfill)
     if source == "hubspot":
         from nurture.connectors.hubspot import HubSpotClient, hubspot_source
 
         client = HubSpotClient(conn)
-        return client, hubspot_source(client, history_start, until, lookback, quarantine,
-                                      backfill)
+        return client, hubspot_source(client, history_start, until, lookback, quarantine, backfill)
     if source == "salesforce":
         from nurture.connectors.salesforce import SalesforceClient, salesforce_source
 
         client = SalesforceClient(conn)
-        return client, salesforce_source(client, history_start, until, lookback, quarantine,
-                                         backfill)
+        return client, salesforce_source(
+            client, history_start, until, lookback, quarantine, backfill
+        )
     raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
 
 
-def run_sync(source: str, settings: Settings, until: datetime,
-             since: datetime | None = None, conn: ApiConnection | None = None) -> SyncSummary:
+def run_sync(
+    source: str,
+    settings: Settings,
+    until: datetime,
+    since: datetime | None = None,
+    conn: ApiConnection | None = None,
+) -> SyncSummary:
     """Load everything modified before `until`; with `since`, only that window (a backfill).
 
     Incremental runs start from dlt's stored cursor minus the lookback, and every
@@ -77,31 +93,49 @@ def run_sync(source: str, settings: Settings, until: datetime,
     started = datetime.now(UTC)
     warehouse = get_warehouse(settings)
     pipelines_dir = str(settings.dlt_dir / warehouse.kind)
-    client, dlt_source = _client_and_source(source, conn, since or history_start, until,
-                                            lookback, quarantine, backfill)
+    client, dlt_source = _client_and_source(
+        source, conn, since or history_start, until, lookback, quarantine, backfill
+    )
     try:
-        pipeline = dlt.pipeline(pipeline_name=f"nurture_{source}",
-                                destination=warehouse.dlt_destination(),
-                                dataset_name=f"raw_{source}", pipelines_dir=pipelines_dir,
-                                progress="log")
+        pipeline = dlt.pipeline(
+            pipeline_name=f"nurture_{source}",
+            destination=warehouse.dlt_destination(),
+            dataset_name=f"raw_{source}",
+            pipelines_dir=pipelines_dir,
+            progress="log",
+        )
         # PostgreSQL keeps dlt's default insert format for now: with `csv` (COPY) dlt's
         # normalize row counts disagree with the rows loaded, and the run log needs them.
-        pipeline.run(dlt_source, loader_file_format="parquet" if warehouse.kind == "duckdb"
-                     else "insert_values")
+        pipeline.run(
+            dlt_source,
+            loader_file_format="parquet" if warehouse.kind == "duckdb" else "insert_values",
+        )
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
     finally:
         client.close()
     rows = {name: n for name, n in row_counts.items() if not name.startswith("_dlt")}
-    summary = SyncSummary(source=source, run_id=run_id, until=until.isoformat(), rows=rows,
-                          quarantined={obj: quarantine.count(obj) for obj in
-                                       {r.object for r in quarantine.rejected}},
-                          calls=client.http.stats.as_dict())
+    summary = SyncSummary(
+        source=source,
+        run_id=run_id,
+        until=until.isoformat(),
+        rows=rows,
+        quarantined={obj: quarantine.count(obj) for obj in {r.object for r in quarantine.rejected}},
+        calls=client.http.stats.as_dict(),
+    )
     run_rows = [
-        {"run_id": run_id, "source": source, "object": obj, "logical_date": until,
-         "started_at": started, "finished_at": datetime.now(UTC),
-         "rows_loaded": rows.get(obj, 0), "rows_quarantined": quarantine.count(obj),
-         "pages": summary.calls["pages"], "retries": summary.calls["retries"],
-         "status": "success"}
+        {
+            "run_id": run_id,
+            "source": source,
+            "object": obj,
+            "logical_date": until,
+            "started_at": started,
+            "finished_at": datetime.now(UTC),
+            "rows_loaded": rows.get(obj, 0),
+            "rows_quarantined": quarantine.count(obj),
+            "pages": summary.calls["pages"],
+            "retries": summary.calls["retries"],
+            "status": "success",
+        }
         for obj in sorted(set(rows) | set(summary.quarantined)) or ["(none)"]
     ]
     write_ops(warehouse, pipelines_dir, quarantine, run_id, run_rows)

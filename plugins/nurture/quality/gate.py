@@ -71,14 +71,19 @@ def validate(warehouse: Warehouse, suite: dict[str, Any]) -> list[Finding]:
     columns = _columns(suite)
     frame = warehouse.query(f"select {', '.join(columns) or '*'} from {table}")
     context = gx.get_context(mode="ephemeral")
-    batch = (context.data_sources.add_pandas("warehouse")
-             .add_dataframe_asset(table)
-             .add_batch_definition_whole_dataframe("all")
-             .get_batch(batch_parameters={"dataframe": frame}))
-    expectations = gx.ExpectationSuite(name=suite["name"], expectations=[
-        {"type": e["type"], "kwargs": e.get("kwargs", {}), "meta": e.get("meta", {})}
-        for e in suite["expectations"]
-    ])
+    batch = (
+        context.data_sources.add_pandas("warehouse")
+        .add_dataframe_asset(table)
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    expectations = gx.ExpectationSuite(
+        name=suite["name"],
+        expectations=[
+            {"type": e["type"], "kwargs": e.get("kwargs", {}), "meta": e.get("meta", {})}
+            for e in suite["expectations"]
+        ],
+    )
     result = batch.validate(expectations)
     findings = []
     for outcome in result.results:
@@ -86,10 +91,15 @@ def validate(warehouse: Warehouse, suite: dict[str, Any]) -> list[Finding]:
             continue
         config = outcome.expectation_config
         details = outcome.result or {}
-        findings.append(Finding(
-            table=table, expectation=config.type, column=config.kwargs.get("column"),
-            unexpected=details.get("unexpected_count"),
-            examples=list(details.get("partial_unexpected_list") or [])))
+        findings.append(
+            Finding(
+                table=table,
+                expectation=config.type,
+                column=config.kwargs.get("column"),
+                unexpected=details.get("unexpected_count"),
+                examples=list(details.get("partial_unexpected_list") or []),
+            )
+        )
     return findings
 
 

@@ -102,8 +102,9 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
             if match is None:
                 break
             line, node = match.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(
-                node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

@@ -27,10 +27,28 @@ from marts.fct_engagement_events
 where occurred_at < ?
 """
 OUTBOX_COUNT = "select count(*) from ops.mql_outbox"
-SCORE_COLUMNS = ["lead_id", "run_id", "rules_version", "scored_at", "fit_score",
-                 "engagement_score", "score", "grade", "is_mql", "top_reasons"]
-OUTBOX_COLUMNS = ["lead_id", "cycle", "run_id", "email", "score", "grade", "top_reasons",
-                  "created_at"]
+SCORE_COLUMNS = [
+    "lead_id",
+    "run_id",
+    "rules_version",
+    "scored_at",
+    "fit_score",
+    "engagement_score",
+    "score",
+    "grade",
+    "is_mql",
+    "top_reasons",
+]
+OUTBOX_COLUMNS = [
+    "lead_id",
+    "cycle",
+    "run_id",
+    "email",
+    "score",
+    "grade",
+    "top_reasons",
+    "created_at",
+]
 
 
 @dataclass(frozen=True)
@@ -42,8 +60,9 @@ class ScoringSummary:
     new_outbox_entries: int
 
 
-def run_scoring(settings: Settings, as_of: datetime, rules_path: Path = RULES_PATH
-                ) -> ScoringSummary:
+def run_scoring(
+    settings: Settings, as_of: datetime, rules_path: Path = RULES_PATH
+) -> ScoringSummary:
     """Scores as of `as_of` (the logical date): the same date always gives the same rows.
 
     Scores and new outbox entries are written in one transaction, so an MQL is never
@@ -61,19 +80,24 @@ def run_scoring(settings: Settings, as_of: datetime, rules_path: Path = RULES_PA
         ensure_tables(session)
         session.execute("delete from marts.fct_lead_scores where run_id = ?", [run_id])
         session.insert_frame("marts.fct_lead_scores", scores[SCORE_COLUMNS])
-        session.execute("create temporary table mql_candidates as "
-                        "select * from ops.mql_outbox where false")
+        session.execute(
+            "create temporary table mql_candidates as select * from ops.mql_outbox where false"
+        )
         session.insert_frame("mql_candidates", mqls[OUTBOX_COLUMNS])
         before = session.scalar(OUTBOX_COUNT)
         session.execute(
             "insert into ops.mql_outbox select c.* from mql_candidates as c "
             "where not exists (select 1 from ops.mql_outbox as o "
-            "where o.lead_id = c.lead_id and o.cycle = c.cycle)")
+            "where o.lead_id = c.lead_id and o.cycle = c.cycle)"
+        )
         added = session.scalar(OUTBOX_COUNT) - before
         session.execute("drop table mql_candidates")
-    summary = ScoringSummary(run_id=run_id, rules_version=rules.version,
-                             leads_scored=len(scores), mqls=int(scores["is_mql"].sum()),
-                             new_outbox_entries=added)
+    summary = ScoringSummary(
+        run_id=run_id,
+        rules_version=rules.version,
+        leads_scored=len(scores),
+        mqls=int(scores["is_mql"].sum()),
+        new_outbox_entries=added,
+    )
     log.info("scoring: %s", summary)
     return summary
-

@@ -49,11 +49,16 @@ def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()
     target_dir = settings.home / "dbt" / settings.warehouse
     cli_args = [
         command,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target", settings.warehouse,
-        "--target-path", str(target_dir / "target"),
-        "--log-path", str(target_dir / "logs"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        settings.warehouse,
+        "--target-path",
+        str(target_dir / "target"),
+        "--log-path",
+        str(target_dir / "logs"),
         *args,
     ]
     result = dbtRunner().invoke(cli_args)
