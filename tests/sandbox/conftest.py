@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nurture.sandbox.server import running_sandbox
+from nurture.sandbox.server import SandboxURL, running_sandbox
 from nurture.sandbox.world import ensure_world
 
 SEED = 11
@@ -29,6 +29,13 @@ def world(home: Path) -> Path:
 @pytest.fixture(scope="session")
 def base_url(home: Path, world: Path) -> Iterator[str]:
     with running_sandbox(SEED, LEADS, home=home, rate_limits=False) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def tls_url(home: Path, world: Path) -> Iterator[SandboxURL]:
+    """A second server over HTTPS with a certificate made at start (``tls_url.ca_file``)."""
+    with running_sandbox(SEED, LEADS, home=home, rate_limits=False, tls=True) as url:
         yield url
 
 

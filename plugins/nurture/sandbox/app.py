@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from nurture.sandbox import clock, hubspot, marketo, salesforce, slack
 from nurture.sandbox.faults import FaultInjector, RateLimiter, profile
+from nurture.sandbox.limits import DailyCounter, Quotas, TokenBook
 from nurture.sandbox.world import read_meta
 
 
@@ -35,6 +36,18 @@ class SandboxState:
     cursors: dict[str, Any] = field(default_factory=dict)  # SOQL query locators
     messages: list[dict[str, Any]] = field(default_factory=list)  # Slack sink
     work_dir: Path = field(default_factory=Path)
+    quotas: Quotas = field(default_factory=Quotas)
+    daily: DailyCounter = field(default_factory=DailyCounter)
+    marketo_tokens: TokenBook = field(default_factory=lambda: TokenBook(3600.0))
+
+    def spend_daily(self, name: str, limit: int, amount: int = 1) -> tuple[bool, int]:
+        """Spend from a daily quota of the current sandbox day; always allowed (but still
+        counted) when limits are off (``--no-rate-limits``)."""
+        allowed, remaining = self.daily.spend(name, self.days_advanced(), amount, limit)
+        if not allowed and not self.limiter.enabled:
+            self.daily.add(name, self.days_advanced(), amount)
+            return True, 0
+        return allowed, remaining
 
     @contextmanager
     def db(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -81,6 +94,7 @@ def create_app(
     fault_seed: int = 0,
     rate_limits: bool = True,
     work_dir: Path | str | None = None,
+    quotas: Quotas | None = None,
 ) -> FastAPI:
     """The app serving one world file. The file is opened read-write: advance and the
     write APIs change it, so serve a working copy, not the cache (see server.serve)."""
@@ -94,7 +108,9 @@ def create_app(
         limiter=RateLimiter(enabled=rate_limits),
         con=con,
         work_dir=Path(work_dir) if work_dir else path.parent,
+        quotas=quotas or Quotas(),
     )
+    state.marketo_tokens = TokenBook(state.quotas.marketo_token_seconds)
     app = FastAPI(
         title="Nurture sandbox", docs_url="/sandbox/docs", openapi_url="/sandbox/openapi.json"
     )

@@ -108,6 +108,9 @@ class MarketoExports:
             job = self._job(kind, export_id)
             if job["status"] != "Created":
                 raise MarketoError("1029", f"Export job '{export_id}' already queued")
+            used = self.state.daily.used("marketo_export_bytes", self.state.days_advanced())
+            if self.state.limiter.enabled and used >= self.state.quotas.marketo_daily_export_bytes:
+                raise MarketoError("1029", "Export daily quota exceeded")
             queued = sum(j["status"] == "Queued" for j in self._jobs(kind).values())
             if queued >= MAX_QUEUED:
                 raise MarketoError("1029", "Too many jobs (10) in queue")
@@ -182,6 +185,10 @@ class MarketoExports:
                 digest.update(block)
         with self.lock:
             if job["status"] == "Processing":
+                # The quota is spent by what is extracted, known once the file exists.
+                self.state.daily.add(
+                    "marketo_export_bytes", self.state.days_advanced(), path.stat().st_size
+                )
                 job.update(
                     status="Completed",
                     finishedAt=_now(),

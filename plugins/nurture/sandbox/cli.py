@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from nurture.sandbox.faults import PROFILES, FaultError
+from nurture.sandbox.limits import QUOTA_FLAGS, Quotas, quotas_from
 from nurture.sandbox.world import WorldError
 
 
@@ -38,7 +39,27 @@ def add_parser(subparsers: Any, nested: bool = True) -> argparse.ArgumentParser 
         "--no-rate-limits",
         dest="rate_limits",
         action="store_false",
-        help="turn off the HubSpot and Marketo rate limits",
+        help="turn off the HubSpot and Marketo rate limits and daily quotas",
+    )
+    for flag, (name, _) in QUOTA_FLAGS.items():
+        serve.add_argument(
+            flag,
+            dest=name,
+            type=float,
+            default=None,
+            help=f"quota (default {getattr(Quotas(), name):,})"
+            if "mb" not in flag
+            else "Marketo bulk export quota in MB a day (default 500)",
+        )
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a self-signed certificate made at start (for simple-salesforce)",
+    )
+    serve.add_argument(
+        "--tls-dir",
+        default=None,
+        help="where --tls writes sandbox-cert.pem and sandbox-key.pem (default: a run folder)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -86,7 +107,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise WorldError(f"--port must be between 0 and 65535, not {args.port}.")
     print(
         f"sandbox: seed {args.seed}, {args.leads:,} leads, faults {args.faults}, "
-        f"http://{args.host}:{args.port}",
+        f"{'https' if args.tls else 'http'}://{args.host}:{args.port}",
         file=sys.stderr,
     )
     try:
@@ -99,6 +120,9 @@ def _serve(args: argparse.Namespace) -> int:
             args.token,
             rate_limits=args.rate_limits,
             log_level="warning",
+            tls=args.tls,
+            tls_dir=args.tls_dir,
+            quotas=quotas_from({name: getattr(args, name) for name, _ in QUOTA_FLAGS.values()}),
         )
     except OSError as exc:
         raise WorldError(f"cannot serve on {args.host}:{args.port}: {exc.strerror}.") from exc

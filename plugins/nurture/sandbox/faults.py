@@ -28,6 +28,10 @@ class Profile:
     p_5xx: float = 0.0
     p_slow: float = 0.0
     slow_seconds: float = 0.0
+    # A stall past a client's timeout (the connectors default to 60 s): rare, and only on
+    # the first attempt of a request, so a client that times out and retries gets through.
+    p_timeout: float = 0.0
+    timeout_seconds: float = 0.0
     p_truncate: float = 0.0  # a page returns fewer records than asked though more exist
     p_shift: float = 0.0  # the next page starts a record early (the record shows up twice)
     p_duplicate: float = 0.0  # a record appears twice within one page
@@ -36,7 +40,15 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "none": Profile("none"),
-    "flaky": Profile("flaky", p_429=0.08, p_5xx=0.04, p_slow=0.05, slow_seconds=1.5),
+    "flaky": Profile(
+        "flaky",
+        p_429=0.08,
+        p_5xx=0.04,
+        p_slow=0.05,
+        slow_seconds=1.5,
+        p_timeout=0.002,
+        timeout_seconds=75.0,
+    ),
     "messy": Profile("messy", p_truncate=0.15, p_shift=0.15, p_duplicate=0.1, schema_drift=True),
     "chaos": Profile(
         "chaos",
@@ -44,6 +56,8 @@ PROFILES: dict[str, Profile] = {
         p_5xx=0.04,
         p_slow=0.05,
         slow_seconds=1.5,
+        p_timeout=0.002,
+        timeout_seconds=75.0,
         p_truncate=0.15,
         p_shift=0.15,
         p_duplicate=0.1,
@@ -103,6 +117,11 @@ class FaultInjector:
         burst = 1 + int(unit(self.seed, kind, key, "burst") * 3)  # 1 to 3 failed attempts
         return attempt < burst
 
+    def stalls(self, key: str, attempt: int) -> bool:
+        """The first attempt of a request stalls past the client's timeout."""
+        p = self.profile.p_timeout
+        return attempt == 0 and p > 0 and unit(self.seed, "timeout", key) < p
+
     def page_fault(self, kind: str, key: str) -> bool:
         """Data faults on a page (truncate, shift, duplicate) keyed by the page request."""
         return self.decide(kind, key, getattr(self.profile, f"p_{kind}"), attempt=0)
@@ -112,7 +131,7 @@ class FaultInjector:
 
     def install(self, app: FastAPI) -> None:
         prof = self.profile
-        if prof.p_429 <= 0 and prof.p_5xx <= 0 and prof.p_slow <= 0:
+        if prof.p_429 <= 0 and prof.p_5xx <= 0 and prof.p_slow <= 0 and prof.p_timeout <= 0:
             return
 
         @app.middleware("http")
@@ -122,6 +141,8 @@ class FaultInjector:
                 return await call_next(request)
             key = f"{request.method} {request.url.path}?{request.url.query}"
             n = self.attempt(key)
+            if self.stalls(key, n):
+                await asyncio.sleep(prof.timeout_seconds)
             if self.decide("429", key, prof.p_429, n):
                 return rate_limited(api, "SECONDLY")
             if self.decide("5xx", key, prof.p_5xx, n):

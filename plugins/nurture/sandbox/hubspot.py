@@ -156,6 +156,10 @@ def router(state: SandboxState) -> APIRouter:
         allowed, remaining, window = state.limiter.hit("hubspot_search" if search else "hubspot")
         if not allowed:
             return rate_limited("hubspot", "SECONDLY")
+        daily_limit = state.quotas.hubspot_daily
+        within_day, daily_left = state.spend_daily("hubspot", daily_limit)
+        if not within_day:
+            return rate_limited("hubspot", "DAILY", retry_after=3600)
         try:
             status, body = handler()
         except HubSpotError as exc:
@@ -172,8 +176,8 @@ def router(state: SandboxState) -> APIRouter:
             response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(
                 int(window.seconds * 1000)
             )
-            response.headers["X-HubSpot-RateLimit-Daily"] = "500000"
-            response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = "499999"
+            response.headers["X-HubSpot-RateLimit-Daily"] = str(daily_limit)
+            response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(daily_left)
         return response
 
     def by_ids(

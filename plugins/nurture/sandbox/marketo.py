@@ -150,11 +150,17 @@ def router(state: SandboxState) -> APIRouter:
     def guard(request: Request) -> JSONResponse | None:
         from nurture.sandbox.app import bearer
 
-        if not state.token_ok(bearer(request)):
+        token = bearer(request)
+        if not state.token_ok(token):
             return failure("601", "Access token invalid")
+        if state.marketo_tokens.check(str(token)) == "expired":
+            return failure("602", "Access token expired")
         allowed, _, _ = state.limiter.hit("marketo")
         if not allowed:
             return rate_limited("marketo", "SECONDLY")  # type: ignore[return-value]
+        within_day, _ = state.spend_daily("marketo_calls", state.quotas.marketo_daily_calls)
+        if not within_day:
+            return failure("607", "Daily quota reached")
         return None
 
     def run(request: Request, handler) -> Any:  # type: ignore[no-untyped-def]
@@ -180,12 +186,19 @@ def router(state: SandboxState) -> APIRouter:
                 {"error": "unauthorized", "error_description": "Bad client credentials"},
                 status_code=401,
             )
-        token = state.token or "sandbox-" + hashlib.sha256(client_id.encode()).hexdigest()[:24]
+
+        # With --token the token is fixed (it is still tracked, so it expires and is
+        # renewed like any other); otherwise each issue gets a new serial.
+        def make(serial: int) -> str:
+            digest = hashlib.sha256(f"{client_id}:{serial}".encode()).hexdigest()[:24]
+            return state.token or f"sandbox-{digest}"
+
+        token, expires_in = state.marketo_tokens.issue(client_id, make)
         return JSONResponse(
             {
-                "access_token": f"{token}",
+                "access_token": token,
                 "token_type": "bearer",
-                "expires_in": 3599,
+                "expires_in": expires_in,
                 "scope": "api@nurture-sandbox",
             }
         )

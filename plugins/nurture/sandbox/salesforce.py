@@ -9,14 +9,22 @@ import hashlib
 import re
 import time
 import uuid
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from nurture.sandbox import clock
-from nurture.sandbox.sfids import sf_id, sf_seq
+from nurture.sandbox import clock, sf_bulk
+from nurture.sandbox.sfids import sf_id
+from nurture.sandbox.sfstore import (
+    EXTERNAL_IDS,
+    READ_ONLY,
+    REQUIRED,
+    SfError,
+    SfStore,
+    sf_type,
+    sf_value,
+)
 from nurture.sandbox.soql import OBJECTS, Query, SoqlError, parse
 
 if TYPE_CHECKING:
@@ -24,48 +32,8 @@ if TYPE_CHECKING:
 
 BATCH = 2000
 COLLECTION_LIMIT = 200
-READ_ONLY = {
-    "Id",
-    "IsDeleted",
-    "CreatedDate",
-    "SystemModstamp",
-    "IsConverted",
-    "ConvertedDate",
-    "ConvertedAccountId",
-    "ConvertedContactId",
-    "ConvertedOpportunityId",
-    "IsClosed",
-    "IsWon",
-}
-EXTERNAL_IDS = {"Lead": {"Id", "Nurture_Lead_Id__c"}}
-REQUIRED = {
-    "Lead": ("LastName", "Company"),
-    "Contact": ("LastName",),
-    "Account": ("Name",),
-    "Opportunity": ("Name", "StageName", "CloseDate"),
-}
 _VERSION = r"v\d+\.\d"
 DRIFT_FIELD = "Nurture_Segment__c"
-
-
-class SfError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.body: list[dict[str, Any]] = [{"message": message, "errorCode": code}]
-        if fields is not None:
-            self.body[0]["fields"] = fields
-
-    def response(self) -> JSONResponse:
-        return JSONResponse(self.body, status_code=self.status)
-
-
-def sf_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def record_json(
@@ -86,14 +54,15 @@ def record_json(
 
 def router(state: SandboxState) -> APIRouter:
     api = APIRouter(tags=["salesforce"])
-    columns: dict[str, dict[str, str]] = {}
-    types: dict[str, dict[str, str]] = {}
-    with state.db() as cur:
-        for sobject, table in OBJECTS.items():
-            desc = cur.execute(f"DESCRIBE {table}").fetchall()
-            cols = {r[0]: r[1] for r in desc if r[0] != "person_id"}
-            columns[sobject] = {c.lower(): c for c in cols}
-            types[sobject] = cols
+    store = SfStore(state)
+    columns, types = store.columns, store.types
+    fetch, insert, update, upsert, now = (
+        store.fetch,
+        store.insert,
+        store.update,
+        store.upsert,
+        store.now,
+    )
 
     def guarded(request: Request, handler) -> Response:  # type: ignore[no-untyped-def]
         from nurture.sandbox.app import bearer
@@ -114,11 +83,7 @@ def router(state: SandboxState) -> APIRouter:
         if not re.fullmatch(_VERSION, version):
             raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
 
-    def sobject_of(name: str) -> str:
-        match = next((o for o in OBJECTS if o.lower() == name.lower()), None)
-        if match is None:
-            raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
-        return match
+    sobject_of = store.sobject_of
 
     @api.post("/services/oauth2/token")
     async def token(request: Request) -> JSONResponse:
@@ -283,7 +248,7 @@ def router(state: SandboxState) -> APIRouter:
                     {
                         "name": col,
                         "label": col,
-                        "type": _sf_type(col, typ),
+                        "type": sf_type(col, typ),
                         "nillable": col not in REQUIRED.get(name, ()) and col != "Id",
                         "updateable": col not in READ_ONLY,
                         "createable": col not in READ_ONLY,
@@ -445,140 +410,8 @@ def router(state: SandboxState) -> APIRouter:
 
         return guarded(request, handler)
 
-    def now() -> datetime:
-        wall = datetime.now()
-        base = clock.to_datetime(state.today_ts()).replace(tzinfo=None)
-        return base.replace(hour=wall.hour, minute=wall.minute, second=wall.second)
-
-    def fetch(name: str, field: str, value: str) -> dict[str, Any] | None:
-        cols = ", ".join(f'"{c}"' for c in types[name])
-        deleted = ' AND NOT "IsDeleted"' if "IsDeleted" in types[name] else ""
-        with state.db() as cur:
-            cur.execute(
-                f'SELECT {cols} FROM {OBJECTS[name]} WHERE "{field}" = ?{deleted} '
-                'ORDER BY "Id" LIMIT 1',
-                [value],
-            )
-            row = cur.fetchone()
-            names = [d[0] for d in cur.description]
-        return dict(zip(names, row, strict=True)) if row else None
-
-    def coerce(name: str, fields: dict[str, Any], creating: bool) -> dict[str, Any]:
-        out = {}
-        canon = columns[name]
-        for key, value in fields.items():
-            col = canon.get(key.lower())
-            if col is None:
-                raise SfError(
-                    400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {name}"
-                )
-            if col in READ_ONLY:
-                raise SfError(
-                    400,
-                    "INVALID_FIELD_FOR_INSERT_UPDATE",
-                    f"Unable to create/update fields: {col}. Please check the "
-                    "security settings of this field.",
-                    [col],
-                )
-            out[col] = _coerce_value(types[name][col], value, col)
-        if creating:
-            missing = [f for f in REQUIRED.get(name, ()) if out.get(f) in (None, "")]
-            if missing:
-                raise SfError(
-                    400,
-                    "REQUIRED_FIELD_MISSING",
-                    f"Required fields are missing: [{', '.join(missing)}]",
-                    missing,
-                )
-        return out
-
-    def insert(name: str, fields: dict[str, Any]) -> str:
-        values = coerce(name, fields, creating=True)
-        table = OBJECTS[name]
-        with state.write_lock, state.db() as cur:
-            last = cur.execute(f'SELECT max("Id") FROM {table}').fetchone()[0]
-            new_id = sf_id(name, (sf_seq(last) if last else 0) + 1)
-            stamp = now()
-            values.update({"Id": new_id, "CreatedDate": stamp, "SystemModstamp": stamp})
-            if "IsDeleted" in types[name]:
-                values["IsDeleted"] = False
-            if name == "Lead":
-                values["IsConverted"] = False
-                values.setdefault("Status", "Open - Not Contacted")
-            cols = ", ".join(f'"{c}"' for c in values)
-            cur.execute(
-                f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(values))})",
-                list(values.values()),
-            )
-        return new_id
-
-    def update(name: str, record_id: str, fields: dict[str, Any]) -> None:
-        values = coerce(name, fields, creating=False)
-        values["SystemModstamp"] = now()
-        sets = ", ".join(f'"{c}" = ?' for c in values)
-        with state.write_lock, state.db() as cur:
-            cur.execute(
-                f'UPDATE {OBJECTS[name]} SET {sets} WHERE "Id" = ?', [*values.values(), record_id]
-            )
-
-    def upsert(
-        name: str, ext_field: str, ext_value: str, fields: dict[str, Any]
-    ) -> tuple[str, bool]:
-        canon = columns[name].get(ext_field.lower())
-        if canon is None or canon not in EXTERNAL_IDS.get(name, {"Id"}):
-            raise SfError(
-                404,
-                "NOT_FOUND",
-                f"Provided external ID field does not exist or is not accessible: {ext_field}",
-            )
-        with state.write_lock:
-            row = fetch(name, canon, ext_value)
-            if row is not None:
-                update(name, row["Id"], fields)
-                return row["Id"], False
-            if canon == "Id":
-                raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
-            return insert(name, {**fields, canon: ext_value}), True
-
+    sf_bulk.add_routes(api, state, store, check_version)
     return api
-
-
-def _sf_type(col: str, duck_type: str) -> str:
-    if col == "Id" or col.endswith("Id"):
-        return "id" if col == "Id" else "reference"
-    return {
-        "BOOLEAN": "boolean",
-        "TIMESTAMP": "datetime",
-        "DATE": "date",
-        "DOUBLE": "double",
-        "BIGINT": "int",
-        "INTEGER": "int",
-    }.get(duck_type, "string")
-
-
-def _coerce_value(duck_type: str, value: Any, col: str) -> Any:
-    if value is None:
-        return None
-    try:
-        if duck_type == "TIMESTAMP":
-            return clock.parse_iso(str(value).replace("+0000", "+00:00"))
-        if duck_type == "DATE":
-            return date.fromisoformat(str(value)[:10])
-        if duck_type == "BOOLEAN":
-            if isinstance(value, bool):
-                return value
-            return str(value).lower() == "true"
-        if duck_type in ("DOUBLE", "BIGINT", "INTEGER"):
-            number = float(value)
-            return number if duck_type == "DOUBLE" else int(number)
-    except (TypeError, ValueError) as exc:
-        raise SfError(
-            400,
-            "INVALID_TYPE_ON_FIELD_IN_RECORD",
-            f"{col}: value not of required type: {value}",
-            [col],
-        ) from exc
-    return str(value)
 
 
 def _collection(body: Any) -> list[dict[str, Any]]:

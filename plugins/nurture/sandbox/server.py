@@ -7,8 +7,10 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,11 +20,24 @@ from pathlib import Path
 import httpx
 
 from nurture.sandbox.faults import profile
+from nurture.sandbox.limits import Quotas, quota_args
 from nurture.sandbox.world import ensure_world, sandbox_home
 
 
 class SandboxStartError(RuntimeError):
     """The sandbox subprocess did not come up; the message carries its output."""
+
+
+class SandboxURL(str):
+    """The base URL of a running sandbox; over TLS ``ca_file`` is the certificate to trust
+    (a ``str`` so callers that only want the URL keep working)."""
+
+    ca_file: Path | None
+
+    def __new__(cls, url: str, ca_file: Path | None = None) -> SandboxURL:
+        made = super().__new__(cls, url)
+        made.ca_file = ca_file
+        return made
 
 
 def working_copy(seed: int, leads: int, home: Path | str | None = None) -> Path:
@@ -66,7 +81,12 @@ def serve(
     home: Path | str | None = None,
     rate_limits: bool = True,
     log_level: str = "warning",
+    tls: bool = False,
+    tls_dir: Path | str | None = None,
+    quotas: Quotas | None = None,
 ) -> None:
+    """Serve until stopped. With ``tls`` a self-signed certificate is written to ``tls_dir``
+    (default: next to the working copy, removed on exit) and its path printed."""
     import uvicorn
 
     from nurture.sandbox.app import create_app
@@ -74,6 +94,13 @@ def serve(
     profile(faults)  # fail on a bad profile before building anything
     path = working_copy(seed, leads, home)
     try:
+        ssl_args: dict[str, str] = {}
+        if tls:
+            from nurture.sandbox.tls import make_self_signed
+
+            files = make_self_signed(tls_dir or path.parent / f"{path.stem}-tls")
+            ssl_args = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
+            print(f"sandbox: TLS certificate {files.cert}", file=sys.stderr, flush=True)
         app = create_app(
             path,
             token=token,
@@ -81,8 +108,10 @@ def serve(
             fault_seed=seed,
             rate_limits=rate_limits,
             work_dir=path.parent,
+            quotas=quotas,
         )
-        _make_server(uvicorn.Config(app, host=host, port=port, log_level=log_level)).run()
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, **ssl_args)
+        _make_server(config).run()
     finally:
         for leftover in path.parent.glob(f"{path.stem}*"):
             if leftover.is_dir():
@@ -129,9 +158,12 @@ def running_sandbox(
     home: Path | str | None = None,
     rate_limits: bool = True,
     timeout: float = 120.0,
-) -> Iterator[str]:
+    tls: bool = False,
+    quotas: Quotas | None = None,
+) -> Iterator[SandboxURL]:
     """Start ``python -m nurture.sandbox serve`` in a subprocess; yield its base URL
-    (``http://127.0.0.1:<port>``) once ``/health`` answers; stop it on exit."""
+    (``http://127.0.0.1:<port>``, or ``https://`` with ``tls`` and the certificate in
+    ``url.ca_file``) once ``/health`` answers; stop it on exit."""
     profile(faults)
     ensure_world(seed, leads, home)  # build here so errors surface as exceptions, not logs
     port = port or free_port()
@@ -158,10 +190,20 @@ def running_sandbox(
         cmd += ["--token", token]
     if not rate_limits:
         cmd.append("--no-rate-limits")
+    if quotas is not None:
+        cmd += quota_args(quotas)
+    tls_dir: Path | None = None
+    ca_file: Path | None = None
+    if tls:
+        from nurture.sandbox.tls import CERT_NAME
+
+        tls_dir = Path(tempfile.mkdtemp(prefix="nurture-tls-"))
+        ca_file = tls_dir / CERT_NAME
+        cmd += ["--tls", "--tls-dir", str(tls_dir)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = SandboxURL(f"{'https' if tls else 'http'}://127.0.0.1:{port}", ca_file)
     try:
-        _wait_healthy(proc, base_url, timeout)
+        _wait_healthy(proc, base_url, timeout, ca_file)
         yield base_url
     finally:
         proc.terminate()
@@ -172,18 +214,27 @@ def running_sandbox(
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+        if tls_dir is not None:
+            shutil.rmtree(tls_dir, ignore_errors=True)
 
 
-def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, timeout: float) -> None:
+def _wait_healthy(
+    proc: subprocess.Popen[bytes], base_url: str, timeout: float, ca_file: Path | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             raise SandboxStartError(f"The sandbox exited with code {proc.returncode}:\n{output}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+            # Over TLS the certificate appears once the server has made it; trust only it.
+            ready = ca_file is None or ca_file.exists()
+            verify: ssl.SSLContext | bool = (
+                ssl.create_default_context(cafile=str(ca_file)) if ca_file and ready else True
+            )
+            if ready and httpx.get(f"{base_url}/health", timeout=1.0, verify=verify).is_success:
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ssl.SSLError):
             pass
         time.sleep(0.1)
     raise SandboxStartError(f"The sandbox did not answer on {base_url} within {timeout:.0f} s.")

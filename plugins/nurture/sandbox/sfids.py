@@ -11,6 +11,9 @@ PREFIX = {
     "OpportunityContactRole": "00K",
     "User": "005",
     "Task": "00T",
+    "Campaign": "701",
+    "CampaignMember": "00v",
+    "Job": "750",  # Bulk API 2.0 jobs (not an sObject)
 }
 _SUFFIX_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
