@@ -1,5 +1,7 @@
 """The retrying client against a scripted server: hints honoured, retries counted."""
 
+from contextlib import closing
+
 import httpx
 import pytest
 
@@ -81,3 +83,31 @@ def test_sliding_window_limiter_paces_to_the_ceiling():
     assert limiter.delay() == pytest.approx(15.0)
     now[0] = 20.0
     assert limiter.delay() == 0
+
+
+def test_streamed_download_is_retried_before_reading():
+    waits: list[float] = []
+    client = make_client(
+        scripted([httpx.Response(502, text="bad gateway"), httpx.Response(200, text="a,b\n1,2\n")]),
+        waits,
+    )
+    response = client.get("/file", stream=True)
+    with closing(response):
+        assert list(response.iter_lines()) == ["a,b", "1,2"]
+    assert client.stats.retries == 1
+
+
+def test_unauthenticated_calls_carry_no_token():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Authorization"))
+        return httpx.Response(200, json={})
+
+    client = RetryingClient("http://api.test", auth_headers=lambda: {"Authorization": "Bearer t"})
+    client._client = httpx.Client(
+        base_url="http://api.test", transport=httpx.MockTransport(handler)
+    )
+    client.get("/token", authenticated=False)
+    client.get("/data")
+    assert seen == [None, "Bearer t"]

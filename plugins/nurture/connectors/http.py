@@ -129,15 +129,29 @@ class RetryingClient:
         self.stats.waited_seconds += seconds
         self._sleep(seconds)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        authenticated: bool = True,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send with retries; with `stream=True` the caller reads and closes the body.
+
+        Only the status line decides a retry, so a streamed download is retried
+        before any of it is consumed, never half way through.
+        """
         extra_headers = kwargs.pop("headers", {})
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
-            headers = {**extra_headers, **self._auth_headers()}
+            headers = {**extra_headers, **(self._auth_headers() if authenticated else {})}
             self.pace()
             self.stats.requests += 1
             try:
-                response = self._client.request(method, url, headers=headers, **kwargs)
+                request = self._client.build_request(method, url, headers=headers, **kwargs)
+                response = self._client.send(request, stream=stream)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt == self.max_attempts:
                     raise ApiError(f"{method} {url}: {exc!r} after {attempt} attempts") from exc
@@ -145,17 +159,26 @@ class RetryingClient:
                 continue
             status = response.status_code
             self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-            if status == 401 and self._on_unauthorized and not refreshed:
+            if status < 400:
+                return response
+            if stream:
+                response.read()
+                response.close()
+            if status == 401 and authenticated and self._on_unauthorized and not refreshed:
                 refreshed = True
                 self._on_unauthorized()
             elif status in RETRY_STATUS and attempt < self.max_attempts:
                 hint = retry_after_seconds(response.headers)
                 self._retry(attempt, hint, f"{method} {url} answered {status}")
-            elif status >= 400:
-                raise ApiError(f"{method} {url} answered {status}: {response.text[:500]}")
             else:
-                return response
+                raise ApiError(f"{method} {url} answered {status}: {response.text[:500]}")
         raise ApiError(f"{method} {url}: still failing after {self.max_attempts} attempts")
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
 
     def pace(self) -> None:
         """Wait for the limiter, then count the call against it."""
@@ -171,9 +194,3 @@ class RetryingClient:
         delay = self._backoff(attempt, hint)
         log.warning("%s; retry %d in %.1fs", what, attempt, delay)
         self.wait(delay)
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)

@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,20 +100,21 @@ class MarketoClient:
 
     def _refresh_token(self) -> None:
         # Plain request: the token call itself carries no bearer header.
-        self.http.pace()
-        response = self.http._client.get(
-            "/identity/oauth/token",
-            params={
-                "grant_type": "client_credentials",
-                "client_id": self.conn.login,
-                "client_secret": self.conn.password,
-            },
-        )
-        if response.status_code != 200:
-            raise ApiError(
-                f"Marketo identity refused the client credentials "
-                f"({response.status_code}); check the connection login/password."
+        try:
+            response = self.http.get(
+                "/identity/oauth/token",
+                authenticated=False,
+                params={
+                    "grant_type": "client_credentials",
+                    "client_id": self.conn.login,
+                    "client_secret": self.conn.password,
+                },
             )
+        except ApiError as exc:
+            raise ApiError(
+                f"Marketo identity refused the client credentials ({exc}); "
+                "check the connection's login (client id) and password (client secret)."
+            ) from exc
         body = response.json()
         self._token = body["access_token"]
         # Refresh a minute early so a page never starts with a token about to lapse.
@@ -247,12 +249,8 @@ class MarketoClient:
                 )
             self.http.wait(delay)
             delay = min(30.0, delay * 1.5)
-        self.http.pace()
-        with self.http._client.stream(
-            "GET", f"/bulk/v1/{kind}/export/{export_id}/file.json", headers=self._auth_headers()
-        ) as response:
-            if response.status_code != 200:
-                raise ApiError(f"Marketo {kind} export file {export_id}: {response.status_code}")
+        response = self.http.get(f"/bulk/v1/{kind}/export/{export_id}/file.json", stream=True)
+        with closing(response):
             self.http.stats.pages += 1
             batch: list[dict[str, Any]] = []
             for row in csv.DictReader(response.iter_lines()):

@@ -73,12 +73,13 @@ class SalesforceClient:
                 username=self.conn.extra["username"],
                 password=self.conn.extra.get("user_password", ""),
             )
-        response = self.http._client.post("/services/oauth2/token", data=form)
-        if response.status_code != 200:
+        try:
+            response = self.http.post("/services/oauth2/token", data=form, authenticated=False)
+        except ApiError as exc:
             raise ApiError(
-                f"Salesforce OAuth refused the credentials ({response.status_code}): "
-                f"{response.text[:200]}"
-            )
+                f"Salesforce OAuth refused the credentials ({exc}); check the connection's "
+                "login (client id) and password (client secret)."
+            ) from exc
         self._token = response.json()["access_token"]
 
     def query_all(self, soql: str) -> Iterator[list[dict[str, Any]]]:
