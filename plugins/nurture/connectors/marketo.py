@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import json
 import logging
 import time
@@ -126,15 +128,19 @@ class MarketoClient:
             body = self.http.request(method, path, **kwargs).json()
             if body.get("success", True):
                 return body
-            codes = {str(err.get("code")) for err in body.get("errors", [])}
-            if codes & TOKEN_ERRORS:
-                self._expire_token()
-            elif codes & THROTTLE_ERRORS:
-                self.http.stats.retries += 1
-                self.http.wait(min(20.0, 2.0**attempt))
-            else:
-                raise ApiError(f"Marketo {path}: {body.get('errors')}")
+            self._handle_envelope_errors(path, body, attempt)
         raise ApiError(f"Marketo {path}: still throttled or unauthorised after retries")
+
+    def _handle_envelope_errors(self, path: str, body: dict[str, Any], attempt: int) -> None:
+        """Prepare a retry for token and throttling errors; raise for anything else."""
+        codes = {str(err.get("code")) for err in body.get("errors", [])}
+        if codes & TOKEN_ERRORS:
+            self._expire_token()
+        elif codes & THROTTLE_ERRORS:
+            self.http.stats.retries += 1
+            self.http.wait(min(20.0, 2.0**attempt))
+        else:
+            raise ApiError(f"Marketo {path}: {body.get('errors')}")
 
     def activities(
         self, since: datetime, until: datetime, type_ids: tuple[int, ...] = ACTIVITY_TYPE_IDS
@@ -249,18 +255,65 @@ class MarketoClient:
                 )
             self.http.wait(delay)
             delay = min(30.0, delay * 1.5)
-        response = self.http.get(f"/bulk/v1/{kind}/export/{export_id}/file.json", stream=True)
+        job = status["result"][0]
+        yield from self._export_file(kind, export_id, job, chunk)
+
+    def _export_file(
+        self, kind: str, export_id: str, job: dict[str, Any], chunk: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Stream the export file, then prove it whole: row count and SHA-256 as announced.
+
+        Marketo answers errors on this endpoint as a JSON envelope with HTTP 200 (for
+        example 606 when throttled); reading that as CSV would silently lose a window.
+        """
+        path = f"/bulk/v1/{kind}/export/{export_id}/file.json"
+        for attempt in range(1, 9):
+            response = self.http.get(path, stream=True)
+            if not response.headers.get("content-type", "").startswith("application/json"):
+                break
+            body = json.loads(response.read())
+            response.close()
+            self._handle_envelope_errors(path, body, attempt)
+        else:
+            raise ApiError(f"Marketo {path}: still throttled or unauthorised after retries")
+        digest = hashlib.sha256()
+        rows = 0
         with closing(response):
             self.http.stats.pages += 1
             batch: list[dict[str, Any]] = []
-            for row in csv.DictReader(response.iter_lines()):
+            for row in csv.DictReader(_lines(response.iter_bytes(), digest)):
                 # CSV has no null: an empty cell is an absent value, as in the REST reads.
                 batch.append({k: (None if v == "" else v) for k, v in row.items()})
+                rows += 1
                 if len(batch) >= chunk:
                     yield batch
                     batch = []
             if batch:
                 yield batch
+        expected_rows = job.get("numberOfRecords")
+        if expected_rows is not None and int(expected_rows) != rows:
+            raise ApiError(
+                f"Marketo {kind} export {export_id}: read {rows} rows, "
+                f"the job announced {expected_rows}"
+            )
+        checksum = str(job.get("fileChecksum") or "")
+        if checksum.startswith("sha256:") and checksum[7:] != digest.hexdigest():
+            raise ApiError(f"Marketo {kind} export {export_id}: file checksum mismatch")
+
+
+def _lines(chunks: Iterator[bytes], digest: Any) -> Iterator[str]:
+    """Text lines of a byte stream, hashing the bytes on the way through."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+    for raw in chunks:
+        digest.update(raw)
+        pending += decoder.decode(raw)
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            yield line.rstrip("\r")
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending.rstrip("\r")
 
 
 def _decode_attributes(row: dict[str, Any]) -> dict[str, Any]:
