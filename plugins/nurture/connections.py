@@ -19,6 +19,11 @@ class ApiConnection:
     password: str = field(default="", repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def timeout_seconds(self) -> float:
+        """Per-request timeout (extra `timeout_seconds`, default 60)."""
+        return float(self.extra.get("timeout_seconds", 60))
+
 
 def _base_url(host: str | None, schema: str | None, port: int | None) -> str:
     host = (host or "").rstrip("/")

@@ -88,3 +88,25 @@ def test_backfill_loads_exactly_its_window(sandbox, warehouse_settings):
     assert expected > 0
     assert window.rows["activities"] == expected
     assert count(warehouse_settings, "raw_marketo.activities") == expected
+
+
+@pytest.mark.slow
+def test_marketo_under_flaky_faults_loads_exactly_the_world(tmp_path_factory, tmp_path):
+    """429s, 5xx, slow answers and stalls: retried, and nothing lost or doubled."""
+    from nurture.sandbox.server import running_sandbox
+    from nurture.sandbox.world import ensure_world, world_counts
+    from tests.conftest import settings_for
+
+    home = tmp_path_factory.mktemp("flaky")
+    settings = settings_for(tmp_path, "duckdb")
+    with running_sandbox(seed=SEED, leads=LEADS, faults="flaky", home=home) as base_url:
+        today = httpx.get(f"{base_url}/health").json()["today"]
+        until = datetime.fromisoformat(today).replace(tzinfo=UTC) + timedelta(days=1)
+        conn = connection("marketo", base_url, until)
+        # The sandbox's stalls outlast any timeout; a short one keeps the test quick.
+        conn.extra["timeout_seconds"] = 10
+        summary = run_sync("marketo", settings, until=until, conn=conn)
+    truth = world_counts(ensure_world(SEED, LEADS, home))
+    assert summary.calls["retries"] > 0
+    assert count(settings, "raw_marketo.leads") == truth["marketo_leads"]
+    assert count(settings, "raw_marketo.activities") == truth["marketo_activities"]

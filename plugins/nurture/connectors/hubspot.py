@@ -39,7 +39,9 @@ def _ms(value: datetime) -> str:
 class HubSpotClient:
     def __init__(self, conn: ApiConnection) -> None:
         self.conn = conn
-        self.http = RetryingClient(conn.base_url, auth_headers=self._auth_headers)
+        self.http = RetryingClient(
+            conn.base_url, auth_headers=self._auth_headers, timeout=conn.timeout_seconds
+        )
         # The search API has its own limit (about 4-5 requests/s) and sends no headers for it.
         self.search_interval = 1.0 / float(conn.extra.get("search_requests_per_second", 4))
         self._last_search = 0.0

@@ -87,6 +87,7 @@ class MarketoClient:
             auth_headers=self._auth_headers,
             on_unauthorized=self._expire_token,
             limiter=SlidingWindowLimiter(max(1, limit - 2), 20.0),
+            timeout=conn.timeout_seconds,
         )
 
     def close(self) -> None:
@@ -101,26 +102,31 @@ class MarketoClient:
         return {"Authorization": f"Bearer {self._token}"}
 
     def _refresh_token(self) -> None:
-        # Plain request: the token call itself carries no bearer header.
-        try:
-            response = self.http.get(
-                "/identity/oauth/token",
-                authenticated=False,
-                params={
-                    "grant_type": "client_credentials",
-                    "client_id": self.conn.login,
-                    "client_secret": self.conn.password,
-                },
-            )
-        except ApiError as exc:
-            raise ApiError(
-                f"Marketo identity refused the client credentials ({exc}); "
-                "check the connection's login (client id) and password (client secret)."
-            ) from exc
-        body = response.json()
-        self._token = body["access_token"]
-        # Refresh a minute early so a page never starts with a token about to lapse.
-        self._token_expires = time.monotonic() + max(30, int(body.get("expires_in", 3600)) - 60)
+        params = {
+            "grant_type": "client_credentials",
+            "client_id": self.conn.login,
+            "client_secret": self.conn.password,
+        }
+        for attempt in range(1, 9):
+            try:
+                # The token call itself carries no bearer header.
+                response = self.http.get(
+                    "/identity/oauth/token", authenticated=False, params=params
+                )
+            except ApiError as exc:
+                raise ApiError(
+                    f"Marketo identity refused the client credentials ({exc}); "
+                    "check the connection's login (client id) and password (client secret)."
+                ) from exc
+            body = response.json()
+            if "access_token" in body:
+                self._token = body["access_token"]
+                # Refresh a minute early so a page never starts with a lapsing token.
+                lifetime = int(body.get("expires_in", 3600))
+                self._token_expires = time.monotonic() + max(30, lifetime - 60)
+                return
+            self._handle_envelope_errors("/identity/oauth/token", body, attempt)
+        raise ApiError("Marketo identity: no token after retries")
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """One REST call, unwrapping Marketo's always-200 envelope into errors or a body."""

@@ -47,7 +47,10 @@ class SalesforceClient:
         self.api_version = str(conn.extra.get("api_version", DEFAULT_API_VERSION))
         self._token: str | None = None
         self.http = RetryingClient(
-            conn.base_url, auth_headers=self._auth_headers, on_unauthorized=self._expire_token
+            conn.base_url,
+            auth_headers=self._auth_headers,
+            on_unauthorized=self._expire_token,
+            timeout=conn.timeout_seconds,
         )
 
     def close(self) -> None:
