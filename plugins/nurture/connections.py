@@ -60,7 +60,7 @@ def get_connection(conn_id: str) -> ApiConnection:
     )
 
 
-def connection_env(conn_id: str, base_url: str, login: str, password: str, **extra: Any) -> str:
+def connection_env(base_url: str, login: str, password: str, **extra: Any) -> str:
     """The JSON value of an `AIRFLOW_CONN_<ID>` variable (used to point syncs at the sandbox)."""
     return json.dumps(
         {

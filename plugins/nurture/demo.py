@@ -29,6 +29,14 @@ PIPELINE_DAGS = (
 SANDBOX_HISTORY = timedelta(days=731)
 
 
+# Any non-empty credentials work against the sandbox; HubSpot takes a token as password.
+SANDBOX_CREDENTIALS = {
+    "marketo_default": ("nurture-demo", "demo-client-secret"),
+    "hubspot_default": ("", "demo-private-app-token"),
+    "salesforce_default": ("nurture-demo", "demo-client-secret"),
+}
+
+
 class DemoFailed(RuntimeError):
     """A step of the demo failed; the message points at its log."""
 
@@ -49,27 +57,12 @@ def airflow_env(
         "NURTURE_HOME": str(settings.home),
         "NURTURE_WAREHOUSE": settings.warehouse,
         "NURTURE_RETRY_DELAY_SECONDS": "2",
-        "AIRFLOW_CONN_MARKETO_DEFAULT": connection_env(
-            "marketo_default",
-            base_url,
-            "nurture-demo",
-            "demo-client-secret",
-            history_start=history_start,
-        ),
-        "AIRFLOW_CONN_HUBSPOT_DEFAULT": connection_env(
-            "hubspot_default", base_url, "", "demo-private-app-token", history_start=history_start
-        ),
-        "AIRFLOW_CONN_SALESFORCE_DEFAULT": connection_env(
-            "salesforce_default",
-            base_url,
-            "nurture-demo",
-            "demo-client-secret",
-            history_start=history_start,
-        ),
-        "AIRFLOW_CONN_SLACK_DEFAULT": connection_env(
-            "slack_default", f"{base_url}/hooks/slack/nurture", "", ""
-        ),
     }
+    for conn_id, (login, password) in SANDBOX_CREDENTIALS.items():
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = connection_env(
+            base_url, login, password, history_start=history_start
+        )
+    env["AIRFLOW_CONN_SLACK_DEFAULT"] = connection_env(f"{base_url}/hooks/slack/nurture", "", "")
     return env
 
 
