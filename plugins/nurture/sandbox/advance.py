@@ -3,6 +3,9 @@
 Deterministic like the build: day d of chunk c draws from a generator seeded with
 (seed, 10_000 + d, c); updates and deletes are picked by hashing (seed, day, record id).
 People are read and written back a chunk at a time, so memory stays flat.
+
+Each day also adds new people, converts Salesforce leads, moves opportunity stages and
+merges Marketo duplicates (see ``lifecycle``), and adds the day's CampaignMember rows.
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from nurture.sandbox import clock
+from nurture.sandbox import clock, lifecycle
+from nurture.sandbox import names as nm
 from nurture.sandbox.activity import Chunk, Events, LeadState, simulate
 from nurture.sandbox.campaigns import build_calendar
 from nurture.sandbox.clock import DAY
-from nurture.sandbox.world import CHUNK, finish_activities, read_meta
+from nurture.sandbox.world import (
+    CHUNK,
+    build_campaign_members,
+    ensure_schema,
+    finish_activities,
+    read_meta,
+)
 
 # Daily shares (per mille) of records changed or deleted in each system.
 MARKETO_UPDATES = 5
@@ -40,25 +50,38 @@ def advance_world(con: duckdb.DuckDBPyConnection, days: int = 1) -> dict[str, An
     seed, start_day = int(meta["seed"]), int(meta["days_advanced"])
     leads = int(meta["leads"])
     cal = build_calendar(seed)
-    industries = {
-        name: i
-        for i, name in enumerate(
-            r[0]
-            for r in con.execute("select distinct industry from companies order by 1").fetchall()
-        )
-    }
+    # The simulation's industry code is the index into names.INDUSTRIES, as in the build.
+    industries = {name: i for i, name in enumerate(nm.INDUSTRIES)}
+    ensure_schema(con)
+    site = cal.by_channel("web_personalization")[0].campaign_id
+    n_creatives = len(cal.creative_appeal)
     before = con.execute("select count(*) from activities").fetchone()[0]
     changes: dict[str, int] = {}
+
+    def add(key: str, value: int) -> None:
+        changes[key] = changes.get(key, 0) + int(value)
+
     for offset in range(days):
         day_no = start_day + offset
         lo = clock.today_ts(day_no)
-        for chunk_no, first in enumerate(range(0, leads, CHUNK)):
+        add("leads_created", lifecycle.add_people(con, seed, day_no, lo, leads, n_creatives, site))
+        people = con.execute("select max(person_id) from persons").fetchone()[0] or leads
+        for chunk_no, first in enumerate(range(0, max(people, leads), CHUNK)):
             rng = np.random.default_rng([seed, 10_000 + day_no, chunk_no])
             _advance_chunk(con, rng, cal, industries, first, first + CHUNK, lo, lo + DAY)
-        next_id = (con.execute("select max(id) from activities").fetchone()[0] or 0) + 1
+        next_id = 1 + lifecycle._scalar(
+            con,
+            """select greatest((select coalesce(max(id), 0) from activities),
+                               (select coalesce(max(id), 0) from mkto_deleted_lead))""",
+        )
         finish_activities(con, next_id)
+        add("campaign_members_added", build_campaign_members(con, next_id - 1))
+        add("salesforce_leads_converted", lifecycle.convert_leads(con, seed, day_no, lo))
+        for key, value in lifecycle.move_opportunities(con, seed, day_no, lo).items():
+            add(key, value)
+        add("marketo_leads_merged", lifecycle.merge_leads(con, seed, day_no, lo))
         for key, value in _updates(con, seed, day_no, lo).items():
-            changes[key] = changes.get(key, 0) + value
+            add(key, value)
         con.execute("update meta set value = ? where key = 'days_advanced'", [str(day_no + 1)])
     after = con.execute("select count(*) from activities").fetchone()[0]
     return {

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from nurture.sandbox import clock, hubspot, marketo, salesforce, slack
 from nurture.sandbox.faults import FaultInjector, RateLimiter, profile
 from nurture.sandbox.limits import DailyCounter, Quotas, TokenBook
-from nurture.sandbox.world import read_meta
+from nurture.sandbox.world import ensure_schema, read_meta
 
 
 @dataclass
@@ -101,6 +101,7 @@ def create_app(
     path = Path(world_path)
     con = duckdb.connect(str(path))
     con.execute("SET enable_progress_bar = false")
+    ensure_schema(con)
     state = SandboxState(
         world_path=path,
         token=token or None,

@@ -231,11 +231,20 @@ def router(state: SandboxState) -> APIRouter:
                 raise MarketoError("701", "sinceDatetime cannot be blank")
             since = _parse_dt(sinceDatetime, "sinceDatetime")
             with state.db() as cur:
+                # Deleted-lead records (merges on advance) share the activity id space.
                 first = cur.execute(
-                    "SELECT min(id) FROM activities WHERE activity_date >= ?", [since]
+                    "SELECT min(id) FROM (SELECT id FROM activities WHERE activity_date >= ? "
+                    "UNION ALL SELECT id FROM mkto_deleted_lead WHERE activity_date >= ?)",
+                    [since, since],
                 ).fetchone()[0]
                 if first is None:
-                    first = (cur.execute("SELECT max(id) FROM activities").fetchone()[0] or 0) + 1
+                    first = (
+                        cur.execute(
+                            "SELECT greatest((SELECT coalesce(max(id), 0) FROM activities), "
+                            "(SELECT coalesce(max(id), 0) FROM mkto_deleted_lead))"
+                        ).fetchone()[0]
+                        or 0
+                    ) + 1
             return envelope(None, nextPageToken=encode_token(int(first) - 1))
 
         return run(request, handler)
@@ -283,6 +292,42 @@ def router(state: SandboxState) -> APIRouter:
                 last = rows[-2]["id"] if len(rows) > 1 else after  # last record comes again
             if len(result) > 1 and faults.page_fault("duplicate", key):
                 result.insert(1, result[0])
+            return envelope(result, moreResult=more, nextPageToken=encode_token(int(last)))
+
+        return run(request, handler)
+
+    @api.get("/rest/v1/activities/deletedleads.json")
+    def deleted_leads(request: Request, nextPageToken: str = "", batchSize: int = MAX_BATCH) -> Any:
+        def handler() -> dict[str, Any]:
+            if not nextPageToken:
+                raise MarketoError("701", "nextPageToken cannot be blank")
+            after = decode_token(nextPageToken)
+            size = max(1, min(batchSize, MAX_BATCH))
+            with state.db() as cur:
+                rows = cur.execute(
+                    "SELECT id, marketo_guid, lead_id, activity_date, activity_type_id, "
+                    "primary_attribute_value_id, primary_attribute_value, merged_into "
+                    "FROM mkto_deleted_lead WHERE id > ? ORDER BY id LIMIT ?",
+                    [after, size + 1],
+                ).fetchall()
+            more = len(rows) > size
+            rows = rows[:size]
+            result = [
+                {
+                    "id": r[0],
+                    "marketoGUID": r[1],
+                    "leadId": r[2],
+                    "activityDate": clock.iso_z(r[3]),
+                    "activityTypeId": r[4],
+                    "primaryAttributeValueId": r[5],
+                    "primaryAttributeValue": r[6],
+                    "attributes": (
+                        [{"name": "Merged Into Lead ID", "value": r[7]}] if r[7] else []
+                    ),
+                }
+                for r in rows
+            ]
+            last = rows[-1][0] if rows else after
             return envelope(result, moreResult=more, nextPageToken=encode_token(int(last)))
 
         return run(request, handler)

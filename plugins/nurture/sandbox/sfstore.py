@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from nurture.sandbox import clock
 from nurture.sandbox.sfids import sf_id, sf_seq
-from nurture.sandbox.soql import OBJECTS
+from nurture.sandbox.soql import OBJECTS, READ_ONLY_OBJECTS
 
 if TYPE_CHECKING:
     from nurture.sandbox.app import SandboxState
@@ -95,7 +95,16 @@ class SfStore:
             names = [d[0] for d in cur.description]
         return dict(zip(names, row, strict=True)) if row else None
 
+    def check_writable(self, name: str) -> None:
+        if name in READ_ONLY_OBJECTS:
+            raise SfError(
+                400,
+                "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+                f"{name} records are read-only in the sandbox",
+            )
+
     def coerce(self, name: str, fields: dict[str, Any], creating: bool) -> dict[str, Any]:
+        self.check_writable(name)
         out = {}
         canon = self.columns[name]
         for key, value in fields.items():
@@ -175,6 +184,7 @@ class SfStore:
     def delete(self, name: str, record_id: str) -> None:
         """Soft delete, as Salesforce does: the record moves to the recycle bin and
         ``queryAll`` still returns it with ``IsDeleted = true``."""
+        self.check_writable(name)
         with self.state.write_lock:
             if self.fetch(name, "Id", record_id) is None:
                 raise SfError(404, "ENTITY_IS_DELETED", "entity is deleted")

@@ -24,7 +24,10 @@ OBJECTS: dict[str, str] = {
     "OpportunityContactRole": "sf_opportunity_contact_role",
     "User": "sf_user",
     "Task": "sf_task",
+    "Campaign": "sf_campaign",  # a view of the launched Marketo programs
+    "CampaignMember": "sf_campaign_member",
 }
+READ_ONLY_OBJECTS = frozenset({"Campaign", "CampaignMember"})
 
 
 class SoqlError(ValueError):

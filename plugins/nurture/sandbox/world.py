@@ -7,8 +7,11 @@ file is built under a temporary name and renamed, so a crash never leaves half a
 Tables (see ``TABLES`` for columns): ground truth ``companies``, ``persons``; Marketo
 ``mkto_lead``, ``activities``, ``campaigns``, ``emails``; HubSpot ``hs_contact``,
 ``hs_owner``; Salesforce ``sf_lead``, ``sf_account``, ``sf_contact``, ``sf_opportunity``,
-``sf_opportunity_history``, ``sf_opportunity_contact_role``, ``sf_user``, ``sf_task``;
-and ``meta`` (seed, leads, days advanced).
+``sf_opportunity_history``, ``sf_opportunity_contact_role``, ``sf_user``, ``sf_task``,
+``sf_campaign_member`` (built from the activities after them) and the view ``sf_campaign``
+(launched programs as of the advanced day, made by ``ensure_schema``); ``mkto_deleted_lead``
+(leads merged away on advance, empty in a fresh world); and ``meta`` (seed, leads, days
+advanced). A world built before the late tables gets them when opened read-write.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from nurture.sandbox.campaigns import (
 )
 from nurture.sandbox.clock import ANCHOR, history_start, today_ts
 from nurture.sandbox.people import LEADS_PER_COMPANY, make_companies, make_people
+from nurture.sandbox.sfids import sf_ids
 
 CHUNK = 5000
 FORMAT_VERSION = 1
@@ -107,6 +111,12 @@ TABLES: dict[str, str] = {
     "emails": """mailing_id INTEGER, campaign_id INTEGER, name VARCHAR, variant VARCHAR,
         creative_id INTEGER, content_type VARCHAR, subject VARCHAR, send_at TIMESTAMP,
         appeal DOUBLE""",
+    "mkto_deleted_lead": """id BIGINT, marketo_guid VARCHAR, lead_id BIGINT,
+        activity_date TIMESTAMP, activity_type_id INTEGER, primary_attribute_value_id BIGINT,
+        primary_attribute_value VARCHAR, merged_into BIGINT""",
+    "sf_campaign_member": """"Id" VARCHAR, person_id BIGINT, "CampaignId" VARCHAR,
+        "LeadId" VARCHAR, "ContactId" VARCHAR, "Status" VARCHAR, "HasResponded" BOOLEAN,
+        "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
     "_stage": """lead BIGINT, ts BIGINT, type SMALLINT, campaign INTEGER, asset INTEGER,
         variant INTEGER, link INTEGER, qp INTEGER, category INTEGER, status_new INTEGER,
         status_old INTEGER, mobile INTEGER, seq INTEGER""",
@@ -192,6 +202,8 @@ def build_world(seed: int, leads: int, path: Path | str) -> Path:
                     con, rng, cal, chunk_no, first, n, next_dup, used_domains, used_free
                 )
             finish_activities(con)
+            build_campaign_members(con)
+            ensure_schema(con)
             con.execute("CHECKPOINT")
         os.replace(tmp, path)
     finally:
@@ -470,13 +482,95 @@ left join mkto_lead as l on l.id = s.lead and s.type = {NEW_LEAD}
 """
 
 
+# Tables added after format 1: created empty (or filled) when an older world is opened.
+_LATE_TABLES = ("mkto_deleted_lead", "sf_campaign_member")
+# Activity types that make a campaign member "Responded": visit, form, click, status change.
+_RESPONSE_TYPES = "(1, 2, 11, 104)"
+
+
+def _sf_id_sql(sobject: str, seq_sql: str) -> str:
+    """SQL for sfids.sf_id of a sequence expression."""
+    probe = sf_ids(sobject, [0])[0]
+    return f"'{probe[:5]}' || lpad(cast({seq_sql} as varchar), 10, '0') || '{probe[15:]}'"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what a world opened read-write needs beyond format 1: the late tables (empty)
+    and the ``sf_campaign`` view of launched campaigns (it follows the advanced day)."""
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for name in _LATE_TABLES:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({TABLES[name]})")
+    if "sf_campaign_member" not in present:  # a world built before CampaignMember existed
+        build_campaign_members(con)
+    today = (
+        "(cast((select value from meta where key = 'anchor') as date) "
+        "+ cast((select value from meta where key = 'days_advanced') as integer))"
+    )
+    con.execute(f"""
+        CREATE OR REPLACE VIEW sf_campaign AS
+        select {_sf_id_sql("Campaign", "campaign_id")} as "Id", name || '' as "Name",
+            channel as "Type", cast(launch_at as date) as "StartDate",
+            cast(end_at as date) as "EndDate",
+            cast(launch_at as date) <= {today} and cast(end_at as date) > {today} as "IsActive",
+            launch_at as "CreatedDate",
+            case when cast(end_at as date) <= {today} then end_at else launch_at end
+                as "SystemModstamp",
+            false as "IsDeleted"
+        from campaigns where cast(launch_at as date) <= {today}""")
+
+
+def build_campaign_members(con: duckdb.DuckDBPyConnection, since_id: int = 0) -> int:
+    """Add (and refresh) Salesforce CampaignMember rows from activities with id > since_id:
+    one per (Salesforce lead, campaign) touched; Responded once a response happened."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS sf_campaign_member ({TABLES['sf_campaign_member']})")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _touch AS
+        select m.person_id, {_sf_id_sql("Campaign", "a.campaign_id")} as campaign,
+            min(a.activity_date) as first_at, max(a.activity_date) as last_at,
+            bool_or(a.activity_type_id in {_RESPONSE_TYPES}) as responded,
+            min(a.activity_date) filter (where a.activity_type_id in {_RESPONSE_TYPES})
+                as responded_at
+        from activities as a join mkto_lead as m on m.id = a.lead_id
+        where a.id > {int(since_id)} and a.campaign_id is not null
+            and m.person_id in (select person_id from sf_lead where not "IsDeleted")
+        group by all""")
+    con.execute("""
+        update sf_campaign_member set "Status" = 'Responded', "HasResponded" = true,
+            "SystemModstamp" = greatest("SystemModstamp", t.responded_at)
+        from _touch as t
+        where sf_campaign_member.person_id = t.person_id
+            and sf_campaign_member."CampaignId" = t.campaign
+            and t.responded and not sf_campaign_member."HasResponded" """)
+    first = con.execute("""select coalesce(max(cast(substr("Id", 6, 10) as bigint)), 0)
+                           from sf_campaign_member""").fetchone()[0]
+    seq = f"{int(first)} + row_number() over (order by t.campaign, t.person_id)"
+    added = con.execute(f"""
+        insert into sf_campaign_member
+        select {_sf_id_sql("CampaignMember", seq)}, t.person_id, t.campaign, l."Id",
+            l."ConvertedContactId",
+            case when t.responded then 'Responded' else 'Sent' end, t.responded,
+            t.first_at, coalesce(t.responded_at, t.first_at), false
+        from _touch as t
+        join sf_lead as l on l.person_id = t.person_id and not l."IsDeleted"
+        anti join sf_campaign_member as c on c.person_id = t.person_id
+            and c."CampaignId" = t.campaign
+        order by 1""").fetchone()
+    con.execute("DROP TABLE _touch")
+    return int(added[0]) if added else 0
+
+
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM meta").fetchall())
 
 
 def count_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts as the APIs serve them, for comparing with what a sync loaded."""
-    return {k: int(con.execute(q).fetchone()[0]) for k, q in _COUNTS.items()}
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return {
+        k: int(con.execute(q).fetchone()[0]) if k not in _LATE_COUNTS or t in tables else 0
+        for k, q in _COUNTS.items()
+        for t in [_LATE_COUNTS.get(k)]
+    }
 
 
 def world_counts(path: Path | str) -> dict[str, int]:
@@ -497,6 +591,12 @@ _COUNTS = {
     "salesforce_opportunities": 'SELECT count(*) FROM sf_opportunity WHERE NOT "IsDeleted"',
     "converted": "SELECT count(*) FROM persons WHERE converted",
     "campaigns": "SELECT count(*) FROM campaigns",
+    "marketo_deleted_leads": "SELECT count(*) FROM mkto_deleted_lead",
+    "salesforce_campaign_members": "SELECT count(*) FROM sf_campaign_member",
+}
+_LATE_COUNTS = {
+    "marketo_deleted_leads": "mkto_deleted_lead",
+    "salesforce_campaign_members": "sf_campaign_member",
 }
 
 
@@ -528,7 +628,10 @@ def write_truth(world: Path | str, out_dir: Path | str) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     with connect(world) as con:
-        for table in TRUTH_TABLES:
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        for table in TRUTH_TABLES + _LATE_TABLES:
+            if table not in present:  # a world built before the late tables existed
+                continue
             target = out / f"{table}.parquet"
             con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(target)}' (FORMAT parquet)")
             written[table] = target
