@@ -107,7 +107,8 @@ def serve(
             faults=faults,
             fault_seed=seed,
             rate_limits=rate_limits,
-            work_dir=path.parent,
+            # Private to this server: cleaning up never touches another server's files.
+            work_dir=path.parent / f"{path.stem}-work",
             quotas=quotas,
         )
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level, **ssl_args)
@@ -118,8 +119,6 @@ def serve(
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink(missing_ok=True)
-        for bulk in path.parent.glob("bulk-*"):
-            shutil.rmtree(bulk, ignore_errors=True)
 
 
 def _server_class() -> type:
