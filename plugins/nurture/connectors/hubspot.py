@@ -12,6 +12,7 @@ import dlt
 from nurture.connections import ApiConnection
 from nurture.connectors.http import RetryingClient
 from nurture.connectors.records import Quarantine, parse_timestamp, typed_pages
+from nurture.connectors.windows import window_cursor, window_start
 
 CONTACT_PROPERTIES = (
     "email",
@@ -187,15 +188,11 @@ def hubspot_source(
 ) -> Any:
     @dlt.resource(name="contacts", primary_key="id", write_disposition="merge")
     def contacts(
-        cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "lastmodifieddate",
-            initial_value=history_start,
-            end_value=until if backfill else None,
-            lag=lookback,
-            range_end="open",
+        cursor: dlt.sources.incremental[datetime] = window_cursor(
+            "lastmodifieddate", history_start, until, lookback, backfill
         ),
     ) -> Iterator[list[dict[str, Any]]]:
-        since = max(history_start, cursor.last_value or history_start)
+        since = window_start(cursor, history_start)
         yield from typed_pages(
             client.contacts_modified(since, until),
             obj="contacts",

@@ -18,6 +18,7 @@ import dlt
 from nurture.connections import ApiConnection
 from nurture.connectors.http import ApiError, RetryingClient, SlidingWindowLimiter
 from nurture.connectors.records import Quarantine, parse_timestamp, typed_pages
+from nurture.connectors.windows import window_cursor, window_start
 
 log = logging.getLogger(__name__)
 
@@ -222,17 +223,17 @@ class MarketoClient:
         # Marketo's date filters include `endAt`; rows at or after `end` belong to the
         # next window (or the next run), so they are dropped here.
         time_field = row_time or filter_field
-        window_start = start
-        while window_start < end:
-            window_end = min(end, window_start + timedelta(days=MAX_EXPORT_DAYS))
+        window_from = start
+        while window_from < end:
+            window_to = min(end, window_from + timedelta(days=MAX_EXPORT_DAYS))
             request = {
                 **body,
                 "format": "CSV",
                 "filter": {
                     **body.get("filter", {}),
                     filter_field: {
-                        "startAt": window_start.isoformat(),
-                        "endAt": window_end.isoformat(),
+                        "startAt": window_from.isoformat(),
+                        "endAt": window_to.isoformat(),
                     },
                 },
             }
@@ -240,7 +241,7 @@ class MarketoClient:
                 kept = [r for r in rows if (_safe_timestamp(r.get(time_field)) or end) < end]
                 if kept:
                     yield kept
-            window_start = window_end
+            window_from = window_to
 
     def _export_window(
         self, kind: str, request: dict[str, Any], chunk: int
@@ -372,15 +373,11 @@ def marketo_source(
 
     @dlt.resource(name="leads", primary_key="id", write_disposition="merge")
     def leads(
-        cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "updatedAt",
-            initial_value=history_start,
-            end_value=until if backfill else None,
-            lag=lookback,
-            range_end="open",
+        cursor: dlt.sources.incremental[datetime] = window_cursor(
+            "updatedAt", history_start, until, lookback, backfill
         ),
     ) -> Iterator[list[dict[str, Any]]]:
-        since = max(history_start, cursor.last_value or history_start)
+        since = window_start(cursor, history_start)
         yield from typed_pages(
             client.export_leads(since, until),
             obj="leads",
@@ -392,15 +389,11 @@ def marketo_source(
 
     @dlt.resource(name="activities", primary_key="marketoGUID", write_disposition="merge")
     def activities(
-        cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "activityDate",
-            initial_value=history_start,
-            end_value=until if backfill else None,
-            lag=lookback,
-            range_end="open",
+        cursor: dlt.sources.incremental[datetime] = window_cursor(
+            "activityDate", history_start, until, lookback, backfill
         ),
     ) -> Iterator[list[dict[str, Any]]]:
-        since = max(history_start, cursor.last_value or history_start)
+        since = window_start(cursor, history_start)
         pages = (
             client.export_activities(since, until)
             if until - since > REST_MAX_WINDOW

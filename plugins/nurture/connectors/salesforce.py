@@ -11,6 +11,7 @@ import dlt
 from nurture.connections import ApiConnection
 from nurture.connectors.http import ApiError, RetryingClient
 from nurture.connectors.records import Quarantine, typed_pages
+from nurture.connectors.windows import window_cursor, window_start
 
 LEAD_FIELDS = (
     "Id",
@@ -120,15 +121,11 @@ def salesforce_source(
 ) -> Any:
     @dlt.resource(name="leads", primary_key="Id", write_disposition="merge")
     def leads(
-        cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "SystemModstamp",
-            initial_value=history_start,
-            end_value=until if backfill else None,
-            lag=lookback,
-            range_end="open",
+        cursor: dlt.sources.incremental[datetime] = window_cursor(
+            "SystemModstamp", history_start, until, lookback, backfill
         ),
     ) -> Iterator[list[dict[str, Any]]]:
-        since = max(history_start, cursor.last_value or history_start)
+        since = window_start(cursor, history_start)
         yield from typed_pages(
             client.leads_modified(since, until),
             obj="leads",
