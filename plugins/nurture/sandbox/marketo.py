@@ -391,15 +391,14 @@ def router(state: SandboxState) -> APIRouter:
     @api.get("/rest/asset/v1/programs.json")
     def programs(request: Request, offset: int = 0, maxReturn: int = 20) -> Any:
         def handler() -> Any:
-            size = max(1, min(maxReturn, 200))
-            with state.db() as cur:
-                cur.execute(
-                    "SELECT campaign_id, name, program_type, channel, content_type, launch_at, "
-                    "end_at FROM campaigns WHERE launch_at < to_timestamp(?)::timestamp "
-                    "ORDER BY campaign_id LIMIT ? OFFSET ?",
-                    [state.today_ts() + 86_400, size, max(offset, 0)],
-                )
-                rows = cur.fetchall()
+            rows = _launched_assets(
+                state,
+                "SELECT campaign_id, name, program_type, channel, content_type, launch_at, "
+                "end_at FROM campaigns WHERE launch_at < to_timestamp(?)::timestamp "
+                "ORDER BY campaign_id LIMIT ? OFFSET ?",
+                offset,
+                maxReturn,
+            )
             if not rows:
                 return envelope(None, warnings=["No assets found for the given search criteria."])
             return envelope(
@@ -426,15 +425,14 @@ def router(state: SandboxState) -> APIRouter:
     @api.get("/rest/asset/v1/emails.json")
     def emails(request: Request, offset: int = 0, maxReturn: int = 20) -> Any:
         def handler() -> Any:
-            size = max(1, min(maxReturn, 200))
-            with state.db() as cur:
-                cur.execute(
-                    "SELECT mailing_id, name, subject, campaign_id, variant, creative_id, "
-                    "content_type, send_at FROM emails WHERE send_at < to_timestamp(?)::timestamp "
-                    "ORDER BY mailing_id LIMIT ? OFFSET ?",
-                    [state.today_ts() + 86_400, size, max(offset, 0)],
-                )
-                rows = cur.fetchall()
+            rows = _launched_assets(
+                state,
+                "SELECT mailing_id, name, subject, campaign_id, variant, creative_id, "
+                "content_type, send_at FROM emails WHERE send_at < to_timestamp(?)::timestamp "
+                "ORDER BY mailing_id LIMIT ? OFFSET ?",
+                offset,
+                maxReturn,
+            )
             if not rows:
                 return envelope(None, warnings=["No assets found for the given search criteria."])
             return envelope(
@@ -466,6 +464,16 @@ def _fields(raw: str) -> list[str]:
         if f not in LEAD_FIELDS:
             raise MarketoError("1006", f"Field '{f}' not found")
     return wanted
+
+
+def _launched_assets(
+    state: SandboxState, sql: str, offset: int, max_return: int
+) -> list[tuple[Any, ...]]:
+    """One page of assets launched by the end of the sandbox day (Marketo caps pages at 200)."""
+    size = max(1, min(max_return, 200))
+    with state.db() as cur:
+        cur.execute(sql, [state.today_ts() + 86_400, size, max(offset, 0)])
+        return cur.fetchall()
 
 
 def _bulk_routes(api: APIRouter, state: SandboxState, run) -> None:  # type: ignore[no-untyped-def]
