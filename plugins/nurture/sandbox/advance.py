@@ -5,7 +5,8 @@ Deterministic like the build: day d of chunk c draws from a generator seeded wit
 People are read and written back a chunk at a time, so memory stays flat.
 
 Each day also adds new people, converts Salesforce leads, moves opportunity stages and
-merges Marketo duplicates (see ``lifecycle``), and adds the day's CampaignMember rows.
+merges Marketo duplicates (see ``lifecycle``), gives sales' verdicts on the leads Nurture
+handed over (see ``verdicts``) and adds the day's CampaignMember rows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from nurture.sandbox import clock, lifecycle
+from nurture.sandbox import clock, lifecycle, verdicts
 from nurture.sandbox import names as nm
 from nurture.sandbox.activity import Chunk, Events, LeadState, simulate
 from nurture.sandbox.campaigns import build_calendar
@@ -80,6 +81,8 @@ def advance_world(con: duckdb.DuckDBPyConnection, days: int = 1) -> dict[str, An
         for key, value in lifecycle.move_opportunities(con, seed, day_no, lo).items():
             add(key, value)
         add("marketo_leads_merged", lifecycle.merge_leads(con, seed, day_no, lo))
+        for key, value in verdicts.sales_verdicts(con, seed, day_no, lo).items():
+            add(key, value)
         for key, value in _updates(con, seed, day_no, lo).items():
             add(key, value)
         con.execute("update meta set value = ? where key = 'days_advanced'", [str(day_no + 1)])
@@ -205,13 +208,15 @@ def _updates(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: int) ->
             lastmodifieddate = greatest(lastmodifieddate, {stamp("id", "hsa")})
         where not archived and {pick("id", HUBSPOT_ARCHIVES, "hsa")}""",
     )
+    # Leads Nurture handed over change status only by a sales verdict (``verdicts``).
     counts["salesforce_leads_updated"] = _run(
         con,
         f"""
         update sf_lead set "SystemModstamp" = greatest("SystemModstamp", {stamp('"Id"', "sf")}),
             "Status" = case "Status" when 'Open - Not Contacted' then 'Working - Contacted'
                                      else "Status" end
-        where not "IsDeleted" and not "IsConverted" and {pick('"Id"', SALESFORCE_UPDATES, "sf")}""",
+        where not "IsDeleted" and not "IsConverted" and "Nurture_Lead_Id__c" is null
+            and {pick('"Id"', SALESFORCE_UPDATES, "sf")}""",
     )
     counts["salesforce_leads_deleted"] = _run(
         con,

@@ -109,54 +109,17 @@ def add_people(
     forms = rng.integers(0, len(FORMS), n)
     mkto = systems.marketo_leads(rng, pp, co, state, lead_source)
     mkto["updatedAt"] = mkto["createdAt"]
+    _insert(con, "companies", systems.company_rows(co))
+    fate = {
+        "converted": np.zeros(n, dtype=bool),
+        "converted_at": pa.array([None] * n, type=pa.timestamp("s")),
+        "won": np.zeros(n, dtype=bool),
+        "won_amount": np.zeros(n),
+        "in_hubspot": in_hs,
+        "in_salesforce": in_sf,
+    }
     _insert(
-        con,
-        "companies",
-        {
-            "company_id": co.company_id,
-            "name": co.name,
-            "domain": co.domain,
-            "industry": [nm.INDUSTRIES[i] for i in co.industry],
-            "employee_count": co.employees,
-            "size_band": [nm.SIZE_BANDS[i] for i in co.size_band],
-            "is_japanese": co.is_japanese,
-        },
-    )
-    _insert(
-        con,
-        "persons",
-        {
-            "person_id": pp.person_id,
-            "company_id": co.company_id[pp.company],
-            "first_name": pp.first_name,
-            "last_name": pp.last_name,
-            "title": pp.title,
-            "seniority": [nm.SENIORITY[s][1] for s in pp.seniority],
-            "department": [nm.DEPARTMENTS[d][1] for d in pp.department],
-            "email": pp.email,
-            "is_free_mail": pp.is_free_mail,
-            "is_japanese": pp.is_japanese,
-            "created_at": _ts(pp.created_ts),
-            "lead_source": [systems.LEAD_SOURCES[i] for i in lead_source],
-            "fit": pp.fit,
-            "engagement": pp.engagement,
-            "realized_engagement": state.realized,
-            "propensity": truth["propensity"],
-            "converted": np.zeros(n, dtype=bool),
-            "converted_at": pa.array([None] * n, type=pa.timestamp("s")),
-            "won": np.zeros(n, dtype=bool),
-            "won_amount": np.zeros(n),
-            "in_hubspot": in_hs,
-            "in_salesforce": in_sf,
-            "bad_address": pp.bad_address,
-            "unsubscribed_ts": state.unsubscribed_ts,
-            "invalid_ts": state.invalid_ts,
-            "recent_sends": state.recent_sends,
-            "last_touch_ts": state.last_touch_ts,
-            "exposures": pa.FixedSizeListArray.from_arrays(
-                pa.array(state.exposures.reshape(-1)), state.exposures.shape[1]
-            ),
-        },
+        con, "persons", systems.person_rows(pp, co, state, lead_source, truth["propensity"], fate)
     )
     _insert(con, "mkto_lead", {k: _plain(v) for k, v in mkto.items()})
     h = np.flatnonzero(in_hs)
@@ -234,9 +197,10 @@ def _existing(con: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> set
 
 
 def convert_leads(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: int) -> int:
-    """Open Salesforce leads converted during the day, with a daily hazard proportional to
-    the person's propensity: a Contact, an Opportunity (Prospecting), the Account of the
-    company when it has none yet, and ground truth ``converted``."""
+    """Open Salesforce leads (not disqualified) converted during the day, with a daily
+    hazard proportional to the person's propensity: a Contact, an Opportunity
+    (Prospecting), the Account of the company when it has none yet, and ground truth
+    ``converted``."""
     rows = con.execute(
         f"""
         select l."Id", l.person_id, l."OwnerId", l."LeadSource", p.company_id, c.name,
@@ -245,6 +209,9 @@ def convert_leads(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: in
         from sf_lead as l join persons as p using (person_id)
         join companies as c using (company_id)
         where not l."IsDeleted" and not l."IsConverted"
+            and l."Status" is distinct from 'Closed - Not Converted'
+            -- a lead Nurture handed over converts only once sales accepted it
+            and (l."Nurture_Lead_Id__c" is null or l."Status" = 'Working - Contacted')
             and l."CreatedDate" < to_timestamp({lo})::timestamp
             and hash(l."Id", {seed}, {day_no}, 'convert') % 1000000
                 < p.propensity * {CONVERT_RATE * 1_000_000}

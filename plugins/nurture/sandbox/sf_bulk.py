@@ -216,11 +216,13 @@ def add_routes(
 
         return run(request, handler)
 
-    @api.get("/services/data/{version}/jobs/query/{job_id}")
-    def query_info(request: Request, version: str, job_id: str) -> Response:
+    @api.get("/services/data/{version}/jobs/{kind}/{job_id}")
+    def job_info(request: Request, version: str, kind: str, job_id: str) -> Response:
+        """Status of a query or an ingest job (a job is found only under its own kind)."""
+
         def handler() -> Response:
             check_version(version)
-            job = job_of(job_id, "query")
+            job = job_of(job_id, kind)
             job.poll()
             return JSONResponse(job.info())
 
@@ -328,16 +330,6 @@ def add_routes(
                 job.state = "UploadComplete"
             else:
                 raise SfError(400, "INVALIDJOBSTATE", f"Cannot go from {job.state} to {wanted}")
-            return JSONResponse(job.info())
-
-        return run(request, handler)
-
-    @api.get("/services/data/{version}/jobs/ingest/{job_id}")
-    def ingest_info(request: Request, version: str, job_id: str) -> Response:
-        def handler() -> Response:
-            check_version(version)
-            job = job_of(job_id, "ingest")
-            job.poll()
             return JSONResponse(job.info())
 
         return run(request, handler)

@@ -7,6 +7,7 @@ Also decides each person's true outcome from fit and realised engagement.
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from nurture.sandbox import names as nm
 from nurture.sandbox.activity import LeadState
@@ -38,6 +39,58 @@ BAND_PRICE = (1_200_000, 2_400_000, 4_800_000, 9_600_000, 18_000_000)
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def company_rows(co: Companies) -> dict[str, object]:
+    """Columns of the ``companies`` table."""
+    return {
+        "company_id": co.company_id,
+        "name": co.name,
+        "domain": co.domain,
+        "industry": [nm.INDUSTRIES[i] for i in co.industry],
+        "employee_count": co.employees,
+        "size_band": [nm.SIZE_BANDS[i] for i in co.size_band],
+        "is_japanese": co.is_japanese,
+    }
+
+
+def person_rows(
+    pp: People,
+    co: Companies,
+    st: LeadState,
+    lead_source: np.ndarray,
+    propensity: np.ndarray,
+    fate: dict[str, object],
+) -> dict[str, object]:
+    """Columns of the ``persons`` table; ``fate`` holds what the sales process made of
+    them (converted, converted_at, won, won_amount, in_hubspot, in_salesforce)."""
+    return {
+        "person_id": pp.person_id,
+        "company_id": co.company_id[pp.company],
+        "first_name": pp.first_name,
+        "last_name": pp.last_name,
+        "title": pp.title,
+        "seniority": [nm.SENIORITY[s][1] for s in pp.seniority],
+        "department": [nm.DEPARTMENTS[d][1] for d in pp.department],
+        "email": pp.email,
+        "is_free_mail": pp.is_free_mail,
+        "is_japanese": pp.is_japanese,
+        "created_at": np.asarray(pp.created_ts, dtype=np.int64).astype("datetime64[s]"),
+        "lead_source": [LEAD_SOURCES[i] for i in lead_source],
+        "fit": pp.fit,
+        "engagement": pp.engagement,
+        "realized_engagement": st.realized,
+        "propensity": propensity,
+        **fate,
+        "bad_address": pp.bad_address,
+        "unsubscribed_ts": st.unsubscribed_ts,
+        "invalid_ts": st.invalid_ts,
+        "recent_sends": st.recent_sends,
+        "last_touch_ts": st.last_touch_ts,
+        "exposures": pa.FixedSizeListArray.from_arrays(
+            pa.array(st.exposures.reshape(-1)), st.exposures.shape[1]
+        ),
+    }
 
 
 def outcomes(rng: np.random.Generator, pp: People, st: LeadState) -> dict[str, np.ndarray]:

@@ -337,58 +337,20 @@ def _build_chunk(
     in_hs = rng.random(n) < 0.6
     hs = systems.hubspot_contacts(rng, pp, co, state, in_hs, sf_status, opp_state)
 
+    _insert(con, "companies", systems.company_rows(co))
+    fate = {
+        "converted": truth["converted"],
+        "converted_at": pa.array(
+            np.where(truth["converted"], truth["converted_ts"], 0).astype("datetime64[s]"),
+            mask=~truth["converted"],
+        ),
+        "won": sales["won"],
+        "won_amount": sales["won_amount"],
+        "in_hubspot": in_hs,
+        "in_salesforce": sales["in_sf"],
+    }
     _insert(
-        con,
-        "companies",
-        {
-            "company_id": co.company_id,
-            "name": co.name,
-            "domain": co.domain,
-            "industry": [nm.INDUSTRIES[i] for i in co.industry],
-            "employee_count": co.employees,
-            "size_band": [nm.SIZE_BANDS[i] for i in co.size_band],
-            "is_japanese": co.is_japanese,
-        },
-    )
-    exposures = pa.FixedSizeListArray.from_arrays(
-        pa.array(state.exposures.reshape(-1)), state.exposures.shape[1]
-    )
-    _insert(
-        con,
-        "persons",
-        {
-            "person_id": pp.person_id,
-            "company_id": co.company_id[pp.company],
-            "first_name": pp.first_name,
-            "last_name": pp.last_name,
-            "title": pp.title,
-            "seniority": [nm.SENIORITY[s][1] for s in pp.seniority],
-            "department": [nm.DEPARTMENTS[d][1] for d in pp.department],
-            "email": pp.email,
-            "is_free_mail": pp.is_free_mail,
-            "is_japanese": pp.is_japanese,
-            "created_at": pp.created_ts.astype("datetime64[s]"),
-            "lead_source": [systems.LEAD_SOURCES[i] for i in lead_source],
-            "fit": pp.fit,
-            "engagement": pp.engagement,
-            "realized_engagement": state.realized,
-            "propensity": truth["propensity"],
-            "converted": truth["converted"],
-            "converted_at": pa.array(
-                np.where(truth["converted"], truth["converted_ts"], 0).astype("datetime64[s]"),
-                mask=~truth["converted"],
-            ),
-            "won": sales["won"],
-            "won_amount": sales["won_amount"],
-            "in_hubspot": in_hs,
-            "in_salesforce": sales["in_sf"],
-            "bad_address": pp.bad_address,
-            "unsubscribed_ts": state.unsubscribed_ts,
-            "invalid_ts": state.invalid_ts,
-            "recent_sends": state.recent_sends,
-            "last_touch_ts": state.last_touch_ts,
-            "exposures": exposures,
-        },
+        con, "persons", systems.person_rows(pp, co, state, lead_source, truth["propensity"], fate)
     )
     _insert(con, "mkto_lead", mkto)
     _insert(con, "mkto_lead", dups)
@@ -648,10 +610,11 @@ def write_truth(world: Path | str, out_dir: Path | str) -> dict[str, Path]:
                     (select list(m.id order by m.id) from mkto_lead as m
                         where m.person_id = p.person_id) as marketo_lead_ids,
                     h.id as hubspot_contact_id,
-                    s."Id" as sfdc_lead_id
+                    -- a handed-over lead joins its person on a verdict; the first one counts
+                    (select min(s."Id") from sf_lead as s where s.person_id = p.person_id)
+                        as sfdc_lead_id
                 from persons as p
                 left join hs_contact as h on h.person_id = p.person_id
-                left join sf_lead as s on s.person_id = p.person_id
                 order by p.person_id
             ) TO '{_sql_path(target)}' (FORMAT parquet)""")
         written["lead_truth"] = target
