@@ -12,6 +12,7 @@ import dlt
 from nurture.config import Settings
 from nurture.connections import ApiConnection, get_connection
 from nurture.connectors.records import Quarantine
+from nurture.load.arrow_pages import as_arrow
 from nurture.load.ops_tables import write_ops
 from nurture.warehouse import get_warehouse
 
@@ -104,11 +105,10 @@ def run_sync(
             pipelines_dir=pipelines_dir,
             progress="log",
         )
-        # PostgreSQL keeps dlt's default insert format for now: with `csv` (COPY) dlt's
-        # normalize row counts disagree with the rows loaded, and the run log needs them.
+        # Arrow pages load by COPY (csv) into PostgreSQL and as Parquet into DuckDB.
         pipeline.run(
-            dlt_source,
-            loader_file_format="parquet" if warehouse.kind == "duckdb" else "insert_values",
+            as_arrow(dlt_source),
+            loader_file_format="parquet" if warehouse.kind == "duckdb" else "csv",
         )
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
     finally:

@@ -1,0 +1,52 @@
+"""Hand dlt whole pages as Arrow tables instead of lists of dicts.
+
+dlt normalises Python dicts row by row; Arrow tables go through its columnar path and
+load by `COPY` (PostgreSQL, csv) or as Parquet (DuckDB), two to three times faster and
+with row counts that match what was loaded. Connectors keep yielding typed pages of
+dicts; this step converts each page where the resource is piped into the pipeline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.items_transform import ItemTransform
+
+
+def page_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """One page as a table; a column whose values Arrow cannot unify is kept as text."""
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        names = list(dict.fromkeys(k for row in rows for k in row))
+        columns = {}
+        for name in names:
+            values = [row.get(name) for row in rows]
+            try:
+                columns[name] = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                columns[name] = pa.array([None if v is None else str(v) for v in values])
+        return pa.table(columns)
+
+
+class PagesToArrow(ItemTransform[Any, Any]):
+    """A pipe step that turns each yielded page (a list of dicts) into one Arrow table."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda item: item)
+
+    def __call__(self, item: Any, meta: Any = None) -> Any:
+        if isinstance(item, list) and item and isinstance(item[0], dict):
+            return page_table(item)
+        return item
+
+
+def as_arrow(source: Any) -> Any:
+    """Convert every resource of a dlt source to Arrow pages, keeping dlt's load id column
+    (the dbt staging models order overlapping loads by it)."""
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    for resource in source.resources.values():
+        resource.add_step(PagesToArrow())
+    return source
