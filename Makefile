@@ -12,11 +12,12 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 VENV := $(CURDIR)/.venv
 SYNCED := $(VENV)/.synced
 
-.PHONY: help demo test lint clean
+.PHONY: help demo test bench lint clean
 
 help:
 	@echo "make demo   run the whole pipeline on the embedded DuckDB warehouse (SEED=$(SEED) LEADS=$(LEADS) FAULTS=$(FAULTS))"
 	@echo "make test   run every test, PostgreSQL and Airflow paths included"
+	@echo "make bench  measure extraction, load, incremental and memory figures against their goals"
 	@echo "make lint   ruff"
 
 $(CURDIR)/.uv/bin/uv:
@@ -34,6 +35,9 @@ demo: $(SYNCED)
 test: $(SYNCED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -ra
+
+bench: $(SYNCED)
+	$(VENV)/bin/nurture bench
 
 lint: $(SYNCED)
 	$(VENV)/bin/ruff check .

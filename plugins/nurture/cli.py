@@ -81,6 +81,25 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from nurture.bench.run import PARTS, QUICK, Sizes, report, run_bench
+
+    parts = [p.strip() for p in args.only.split(",")] if args.only else list(PARTS)
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ConfigError(f"unknown bench part(s) {', '.join(unknown)}; choose from {PARTS}")
+    settings = load_settings()
+    results = run_bench(parts, QUICK if args.quick else Sizes(), settings, _progress)
+    table, path = report(results, settings)
+    print(table)
+    print(f"report: {path}")
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nurture", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -114,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="score leads and enqueue MQLs")
     score.add_argument("--as-of", type=_timestamp, required=True)
     score.set_defaults(func=cmd_score)
+
+    bench = sub.add_parser("bench", help="measure speed and memory against the goals")
+    bench.add_argument("--only", default="", help="comma-separated parts (default: all)")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    bench.set_defaults(func=cmd_bench)
 
     from nurture.sandbox.cli import add_parser as add_sandbox_parser
 

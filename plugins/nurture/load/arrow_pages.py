@@ -44,9 +44,10 @@ class PagesToArrow(ItemTransform[Any, Any]):
 
 
 def as_arrow(source: Any) -> Any:
-    """Convert every resource of a dlt source to Arrow pages, keeping dlt's load id column
-    (the dbt staging models order overlapping loads by it)."""
+    """Convert every resource of a dlt source (or one resource) to Arrow pages, keeping
+    dlt's load id column (the dbt staging models order overlapping loads by it)."""
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    for resource in source.resources.values():
+    resources = source.resources.values() if hasattr(source, "resources") else [source]
+    for resource in resources:
         resource.add_step(PagesToArrow())
     return source

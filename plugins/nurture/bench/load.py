@@ -1,0 +1,190 @@
+"""Load throughput into PostgreSQL: Nurture's dlt path against a plain COPY of the same
+rows and against pandas ``to_sql``.
+
+The rows are real Marketo activity pages as the connector yields them (bulk export from
+the sandbox, typed), held in memory so that only the load is timed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import dlt
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from nurture.bench.common import Result, Stopwatch, sandbox_connection, sandbox_today
+from nurture.config import Settings
+from nurture.connectors.marketo import ACTIVITY_TYPES, MarketoClient
+from nurture.connectors.records import Quarantine, typed_pages
+from nurture.load.arrow_pages import as_arrow, page_table
+
+Pages = list[list[dict[str, Any]]]
+_NO_HEADER = pacsv.WriteOptions(include_header=False)
+_PG_TYPES = {
+    pa.int64(): "bigint",
+    pa.float64(): "double precision",
+    pa.bool_(): "boolean",
+    pa.string(): "text",
+}
+
+
+def activity_pages(base_url: str, rows: int) -> Pages:
+    """About `rows` typed activity rows from the sandbox, newest windows first."""
+    until = sandbox_today(base_url)
+    client = MarketoClient(sandbox_connection("marketo", base_url, until))
+    pages: Pages = []
+    try:
+        raw = client.export_activities(until - timedelta(days=730), until)
+        for page in typed_pages(
+            raw,
+            obj="activities",
+            key="marketoGUID",
+            types=ACTIVITY_TYPES,
+            required=("leadId",),
+            quarantine=Quarantine("marketo"),
+        ):
+            pages.append(page)
+            if sum(map(len, pages)) >= rows:
+                break
+    finally:
+        client.close()
+    return pages
+
+
+def load_with_nurture(settings: Settings, pages: Pages) -> float:
+    """The sync's own path: dlt, Arrow pages, csv files loaded by COPY, merge on the key."""
+    from nurture.warehouse import get_warehouse
+
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_load",
+        destination=get_warehouse(settings).dlt_destination(),
+        dataset_name="bench_dlt",
+        pipelines_dir=str(settings.home / "bench-dlt"),
+    )
+    resource = dlt.resource(
+        iter(pages), name="activities", primary_key="marketoGUID", write_disposition="merge"
+    )
+    watch = Stopwatch()
+    pipeline.run(as_arrow(resource), loader_file_format="csv")
+    return watch.seconds
+
+
+def _schema(pages: Pages) -> pa.Schema:
+    """The union of every page's columns (pages differ: attributes vary by activity type)."""
+    return pa.unify_schemas([page_table(p).schema for p in pages], promote_options="permissive")
+
+
+def _columns(schema: pa.Schema) -> dict[str, str]:
+    return {
+        f.name: "timestamptz" if pa.types.is_timestamp(f.type) else _PG_TYPES.get(f.type, "text")
+        for f in schema
+    }
+
+
+def _conform(page: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    table = page_table(page)
+    arrays = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(len(table), f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _create(con: psycopg.Connection, table: str, columns: dict[str, str]) -> None:
+    cols = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+    con.execute(f"create table {table} ({cols})")
+
+
+def load_with_copy_rows(dsn: str, pages: Pages) -> float:
+    """psycopg's COPY FROM STDIN, row by row through its C writer."""
+    columns = _columns(_schema(pages))
+    names = list(columns)
+    with psycopg.connect(dsn) as con:
+        _create(con, "bench_copy_rows", columns)
+        watch = Stopwatch()
+        quoted = ", ".join(f'"{n}"' for n in names)
+        with con.cursor() as cur, cur.copy(f"copy bench_copy_rows ({quoted}) from stdin") as copy:
+            for page in pages:
+                for row in page:
+                    copy.write_row([row.get(n) for n in names])
+        con.commit()
+        return watch.seconds
+
+
+def load_with_copy_csv(dsn: str, pages: Pages) -> float:
+    """COPY of CSV written by Arrow, page by page (the fastest plain COPY we know)."""
+    schema = _schema(pages)
+    columns = _columns(schema)
+    names = list(columns)
+    with psycopg.connect(dsn) as con:
+        _create(con, "bench_copy_csv", columns)
+        watch = Stopwatch()
+        quoted = ", ".join(f'"{n}"' for n in names)
+        sql = f"copy bench_copy_csv ({quoted}) from stdin with (format csv)"
+        with con.cursor() as cur, cur.copy(sql) as copy:
+            for page in pages:
+                buffer = io.BytesIO()
+                pacsv.write_csv(_conform(page, schema), buffer, _NO_HEADER)
+                copy.write(buffer.getvalue())
+        con.commit()
+        return watch.seconds
+
+
+def load_with_to_sql(dsn: str, url: str, pages: Pages) -> float:
+    """pandas `DataFrame.to_sql` (default method), a page per call, into the same table
+    shape the other loaders get."""
+    columns = _columns(_schema(pages))
+    with psycopg.connect(dsn) as con:
+        _create(con, "bench_to_sql", columns)
+    engine = sa.create_engine(url)
+    try:
+        watch = Stopwatch()
+        for page in pages:
+            frame = pd.DataFrame(page, columns=list(columns))
+            frame.to_sql("bench_to_sql", engine, if_exists="append", index=False)
+        return watch.seconds
+    finally:
+        engine.dispose()
+
+
+def _rows(pages: Pages) -> Iterator[int]:
+    for page in pages:
+        yield len(page)
+
+
+def bench_load(base_url: str, settings: Settings, rows: int) -> list[Result]:
+    pages = activity_pages(base_url, rows)
+    n = sum(_rows(pages))
+    pg = settings.postgres
+    dsn = f"host={pg.host} port={pg.port} user={pg.user} dbname={pg.database}"
+    if pg.password:
+        dsn += f" password={pg.password}"
+    nurture = load_with_nurture(settings, pages)
+    copy_rows = load_with_copy_rows(dsn, pages)
+    copy_csv = load_with_copy_csv(dsn, pages)
+    to_sql = load_with_to_sql(dsn, pg.sqlalchemy_url(), pages)
+    copy_best = min(copy_rows, copy_csv)
+    detail = {
+        "rows": n,
+        "nurture_seconds": round(nurture, 2),
+        "copy_rows_seconds": round(copy_rows, 2),
+        "copy_csv_seconds": round(copy_csv, 2),
+        "to_sql_seconds": round(to_sql, 2),
+        "nurture_rows_per_second": round(n / nurture),
+        "at": datetime.now().isoformat(timespec="seconds"),
+    }
+    return [
+        Result(
+            "load: throughput vs plain COPY (PostgreSQL)", copy_best / nurture, 0.5, True, detail
+        ),
+        Result("load: throughput vs pandas to_sql (PostgreSQL)", to_sql / nurture, None, True, {}),
+    ]

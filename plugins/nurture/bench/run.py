@@ -1,0 +1,110 @@
+"""Run the benchmarks in one go and report each figure as a ratio beside its goal."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from nurture.bench.common import Result, scratch_postgres
+from nurture.config import Settings, load_settings
+
+PARTS = ("extract", "load", "incremental", "memory")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """World sizes and call counts; `quick` keeps a smoke run of the bench to seconds."""
+
+    seed: int = 7
+    extract_leads: int = 30_000
+    marketo_calls: int = 320  # 3 Marketo windows of 20 s
+    hubspot_calls: int = 100  # 20 HubSpot search windows of 1 s
+    load_leads: int = 10_000
+    load_rows: int = 200_000
+    incremental_leads: int = 3_000
+    incremental_rate_limits: bool = True
+    memory_scale: int = 10
+
+
+QUICK = Sizes(
+    extract_leads=1_500,
+    marketo_calls=12,
+    hubspot_calls=6,
+    load_leads=1_500,
+    load_rows=5_000,
+    incremental_leads=600,
+    incremental_rate_limits=False,
+    memory_scale=2,
+)
+
+
+def run_bench(
+    parts: Iterable[str] = PARTS,
+    sizes: Sizes = Sizes(),
+    settings: Settings | None = None,
+    progress: Callable[[str], None] = print,
+) -> list[Result]:
+    from nurture.sandbox.server import running_sandbox
+
+    settings = settings or load_settings()
+    home = settings.home / "bench"
+    home.mkdir(parents=True, exist_ok=True)
+    results: list[Result] = []
+    parts = list(parts)
+    if "extract" in parts:
+        from nurture.bench.extract import hubspot_search_share, marketo_share
+
+        progress(f"extract: sandbox of {sizes.extract_leads:,} leads, rate limits on")
+        with running_sandbox(sizes.seed, sizes.extract_leads, home=home) as url:
+            results.append(marketo_share(url, sizes.marketo_calls))
+            results.append(hubspot_search_share(url, sizes.hubspot_calls))
+    if "load" in parts:
+        from nurture.bench.load import bench_load
+
+        progress(f"load: {sizes.load_rows:,} Marketo activity rows into PostgreSQL, three ways")
+        with (
+            running_sandbox(sizes.seed, sizes.load_leads, home=home, rate_limits=False) as url,
+            scratch_postgres(settings) as pg,
+        ):
+            results += bench_load(url, pg, sizes.load_rows)
+    if "incremental" in parts:
+        from nurture.bench.incremental import bench_incremental
+
+        progress(f"incremental: full then one-day run, {sizes.incremental_leads:,} leads")
+        with (
+            running_sandbox(
+                sizes.seed,
+                sizes.incremental_leads,
+                home=home,
+                rate_limits=sizes.incremental_rate_limits,
+            ) as url,
+            tempfile.TemporaryDirectory(dir=home) as work,
+        ):
+            results.append(bench_incremental(url, Path(work)))
+    if "memory" in parts:
+        from nurture.bench.memory import bench_memory
+
+        progress(f"memory: Marketo sync at two sizes ({sizes.memory_scale}x), one process each")
+        with tempfile.TemporaryDirectory(dir=home) as work:
+            results.append(bench_memory(sizes.seed, Path(work), sizes.memory_scale))
+    return results
+
+
+def report(results: list[Result], settings: Settings) -> tuple[str, Path]:
+    """A table for people and a JSON file for machines (NURTURE_HOME/reports)."""
+    lines = [f"{'figure':58} {'value':>8} {'goal':>8}  met"]
+    for r in results:
+        goal = "" if r.goal is None else f"{'>=' if r.higher_is_better else '<='}{r.goal:g}"
+        met = {True: "yes", False: "NO", None: "-"}[r.met]
+        lines.append(f"{r.name:58} {r.value:8.3f} {goal:>8}  {met}")
+        for key, value in r.detail.items():
+            lines.append(f"    {key}: {value}")
+    out_dir = settings.home / "reports"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"bench-{datetime.now():%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+    return "\n".join(lines), path

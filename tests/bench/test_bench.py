@@ -1,0 +1,42 @@
+"""The bench runs end to end on tiny sizes, and its verdicts follow each goal's sense."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nurture.bench.common import Result
+from nurture.bench.run import QUICK, report, run_bench
+from tests.conftest import require_postgres, settings_for
+
+
+def test_goal_sense() -> None:
+    assert Result("x", 0.6, 0.5, True).met is True
+    assert Result("x", 0.4, 0.5, True).met is False
+    assert Result("x", 0.08, 0.1, False).met is True
+    assert Result("x", 0.2, 0.1, False).met is False
+    assert Result("x", 3.0).met is None
+
+
+@pytest.mark.postgres
+def test_quick_load_bench_reports_ratios(tmp_path: Path) -> None:
+    require_postgres()
+    settings = settings_for(tmp_path, "postgres")
+    lines: list[str] = []
+    results = run_bench(["load"], QUICK, settings, lines.append)
+    assert [r.name for r in results] == [
+        "load: throughput vs plain COPY (PostgreSQL)",
+        "load: throughput vs pandas to_sql (PostgreSQL)",
+    ]
+    detail = results[0].detail
+    assert detail["rows"] >= QUICK.load_rows
+    assert all(detail[k] > 0 for k in ("nurture_seconds", "copy_rows_seconds", "to_sql_seconds"))
+    assert results[0].value == pytest.approx(
+        min(detail["copy_rows_seconds"], detail["copy_csv_seconds"]) / detail["nurture_seconds"],
+        rel=0.05,
+    )
+    table, path = report(results, settings)
+    assert "throughput vs plain COPY" in table and lines
+    assert json.loads(path.read_text())[0]["goal"] == 0.5
