@@ -10,12 +10,13 @@ import pytest
 
 from nurture.connections import ApiConnection
 from nurture.load.sync import run_sync
+from nurture.quality.gate import run_gate
 from nurture.warehouse import get_warehouse
 
 SEED, LEADS = 11, 800
 TABLES = {
     "marketo": {"leads": "marketo_leads", "activities": "marketo_activities"},
-    "hubspot": {"contacts": "hubspot_contacts"},
+    "hubspot": {"contacts": "hubspot_contacts_all", "companies": "hubspot_companies_all"},
     "salesforce": {"leads": "salesforce_leads_all"},
 }
 
@@ -110,3 +111,42 @@ def test_marketo_under_flaky_faults_loads_exactly_the_world(tmp_path_factory, tm
     assert summary.calls["retries"] > 0
     assert count(settings, "raw_marketo.leads") == truth["marketo_leads"]
     assert count(settings, "raw_marketo.activities") == truth["marketo_activities"]
+
+
+def test_marketo_programs_and_emails_match_the_launched_assets(sandbox, warehouse_settings):
+    """Every program and email (A/B variants are emails of their own) launched by today."""
+    from nurture.sandbox.world import connect
+
+    base_url, until, _, world_path = sandbox
+    run_sync(
+        "marketo", warehouse_settings, until=until, conn=connection("marketo", base_url, until)
+    )
+    with connect(world_path) as con:
+        programs = {
+            r[0]: r[1]
+            for r in con.execute(
+                "select campaign_id, content_type from campaigns where launch_at < ?", [until]
+            ).fetchall()
+        }
+        emails = {
+            r[0]: r[1]
+            for r in con.execute(
+                "select mailing_id, campaign_id from emails where send_at < ?", [until]
+            ).fetchall()
+        }
+    wh = get_warehouse(warehouse_settings)
+    loaded_programs = wh.query("select id, tag_content_type from raw_marketo.programs")
+    loaded_emails = wh.query("select id, program_id, subject from raw_marketo.emails")
+    assert set(loaded_programs["id"]) == set(programs)
+    tagged = {
+        i: t
+        for i, t in zip(loaded_programs["id"], loaded_programs["tag_content_type"], strict=True)
+        if isinstance(t, str)
+    }
+    assert tagged == {k: v for k, v in programs.items() if v is not None} and tagged
+    assert dict(zip(loaded_emails["id"], loaded_emails["program_id"], strict=True)) == emails
+    assert loaded_emails["subject"].notna().all()
+    # A/B tests: some programs send more than one email (one per variant).
+    assert len(emails) > len(set(emails.values()))
+    checked = run_gate(wh, "raw_marketo")
+    assert {"raw_marketo.programs", "raw_marketo.emails"} <= set(checked)

@@ -65,6 +65,15 @@ ACTIVITY_EXPORT_FIELDS = (
     "primaryAttributeValue",
     "attributes",
 )
+PROGRAM_TYPES = {
+    "id": "int",
+    "createdAt": "timestamp",
+    "updatedAt": "timestamp",
+    "startDate": "timestamp",
+    "endDate": "timestamp",
+}
+EMAIL_TYPES = {"id": "int", "program_id": "int", "createdAt": "timestamp", "updatedAt": "timestamp"}
+ASSET_PAGE = 200  # the Asset API's maxReturn ceiling
 MAX_EXPORT_DAYS = 31
 # Windows longer than this go through bulk extract (few calls); shorter ones through REST.
 REST_MAX_WINDOW = timedelta(days=7)
@@ -181,6 +190,23 @@ class MarketoClient:
             token = body.get("nextPageToken", token)
             if passed_end or not body.get("moreResult"):
                 return
+
+    def assets(self, kind: str) -> Iterator[list[dict[str, Any]]]:
+        """Every program or email (`kind`: programs | emails) of the Asset API, by offset."""
+        offset = 0
+        while True:
+            body = self.call(
+                "GET",
+                f"/rest/asset/v1/{kind}.json",
+                params={"offset": offset, "maxReturn": ASSET_PAGE},
+            )
+            self.http.stats.pages += 1
+            result = body.get("result") or []  # "No assets found" ends the listing
+            if result:
+                yield [_flatten_asset(asset) for asset in result]
+            if len(result) < ASSET_PAGE:
+                return
+            offset += ASSET_PAGE
 
     def export_leads(
         self,
@@ -360,6 +386,23 @@ def _flatten_attributes(activity: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _flatten_asset(asset: dict[str, Any]) -> dict[str, Any]:
+    """Nested asset fields to columns: an email's subject text and program (its folder),
+    a program's tags as `tag_<type>` (e.g. the content type of its creative)."""
+    row = {k: v for k, v in asset.items() if k not in ("subject", "folder", "tags")}
+    subject = asset.get("subject")
+    if isinstance(subject, dict):
+        row["subject"] = subject.get("value")
+    folder = asset.get("folder")
+    if isinstance(folder, dict):
+        row["program_id" if folder.get("type") == "Program" else "folder_id"] = folder.get("value")
+    for tag in asset.get("tags") or []:
+        name = str(tag.get("tagType", "")).strip().lower().replace(" ", "_")
+        if name:
+            row[f"tag_{name}"] = tag.get("tagValue")
+    return row
+
+
 @dlt.source(name="marketo", max_table_nesting=0)
 def marketo_source(
     client: MarketoClient,
@@ -369,7 +412,8 @@ def marketo_source(
     quarantine: Quarantine,
     backfill: bool = False,
 ) -> Any:
-    """Leads (bulk extract on `updatedAt`) and activities (paging token), merged by key."""
+    """Leads (bulk extract on `updatedAt`), activities (bulk extract or paging token),
+    programs and emails (Asset API), merged by key."""
 
     @dlt.resource(name="leads", primary_key="id", write_disposition="merge")
     def leads(
@@ -408,4 +452,24 @@ def marketo_source(
             quarantine=quarantine,
         )
 
-    return leads, activities
+    def asset_resource(kind: str, types: dict[str, str]) -> Any:
+        # A few hundred assets: each run reads them all and merges, so edits are caught.
+        @dlt.resource(name=kind, primary_key="id", write_disposition="merge")
+        def assets() -> Iterator[list[dict[str, Any]]]:
+            yield from typed_pages(
+                client.assets(kind),
+                obj=kind,
+                key="id",
+                types=types,
+                required=("name", "updatedAt"),
+                quarantine=quarantine,
+            )
+
+        return assets
+
+    return (
+        leads,
+        activities,
+        asset_resource("programs", PROGRAM_TYPES),
+        asset_resource("emails", EMAIL_TYPES),
+    )
