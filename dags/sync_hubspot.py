@@ -1,7 +1,9 @@
 """
 ### sync_hubspot
 
-HubSpot CRM: contacts by search on lastmodifieddate into `raw_hubspot`.
+HubSpot CRM into `raw_hubspot`: contacts and companies by search on their
+last-modified date (archived ones kept as soft deletes), owners, and the company
+associations of the contacts each run reads.
 
 Incremental from the stored cursor minus a lookback, merged by primary key, so a
 re-run of the same logical date changes nothing; backfill runs reload their own

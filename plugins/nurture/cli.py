@@ -1,4 +1,4 @@
-"""The `nurture` command: demo, syncs, gates, scoring and the sandbox."""
+"""The `nurture` command: demo, syncs, file imports, gates, scoring and the sandbox."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from nurture.config import ConfigError, load_settings
 
@@ -100,6 +101,15 @@ def _progress(message: str) -> None:
     print(message, flush=True)
 
 
+def cmd_files_import(args: argparse.Namespace) -> int:
+    from nurture.files.importer import import_drop_folder
+    from nurture.files.sources import SOURCES_PATH, load_sources
+
+    sources = load_sources(args.config or SOURCES_PATH)
+    print(import_drop_folder(load_settings(), folder=args.path, sources=sources).render())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nurture", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -138,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", default="", help="comma-separated parts (default: all)")
     bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     bench.set_defaults(func=cmd_bench)
+
+    files = sub.add_parser("files", help="CSV files from the drop folder into raw_files")
+    files_sub = files.add_subparsers(dest="files_command", required=True)
+    files_import = files_sub.add_parser(
+        "import", help="import the trade-show lists and business-card exports dropped there"
+    )
+    files_import.add_argument(
+        "--path",
+        type=Path,
+        default=None,
+        help="the drop folder (default: drop_folder in sources.yaml, else $NURTURE_HOME/dropbox)",
+    )
+    files_import.add_argument(
+        "--config", type=Path, default=None, help="default: include/files/sources.yaml"
+    )
+    files_import.set_defaults(func=cmd_files_import)
 
     from nurture.sandbox.cli import add_parser as add_sandbox_parser
 

@@ -60,6 +60,11 @@ class Settings:
     def dlt_dir(self) -> Path:
         return self.home / "dlt"
 
+    @cached_property
+    def dropbox_dir(self) -> Path:
+        """Where marketers drop CSV files (trade-show lists, business-card exports)."""
+        return self.home / "dropbox"
+
     def ensure_dirs(self) -> None:
         for path in (self.home, self.feeds_dir, self.dlt_dir):
             path.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from airflow.sdk import DAG, Asset, dag, get_current_context, task
 
 RAW_ASSETS = {
     source: Asset(name=f"raw_{source}", uri=f"nurture://warehouse/raw_{source}")
-    for source in ("marketo", "hubspot", "salesforce")
+    for source in ("marketo", "hubspot", "salesforce", "files")
 }
 MARTS = Asset(name="marts", uri="nurture://warehouse/marts")
 MQL_OUTBOX = Asset(name="mql_outbox", uri="nurture://warehouse/ops/mql_outbox")
@@ -67,6 +67,34 @@ def gate_task(prefix: str) -> dict[str, int]:
     except GateFailed as exc:
         # Bad data stays bad on retry: fail at once, with the findings as the reason.
         raise AirflowFailException(str(exc)) from exc
+
+
+def files_import_task(context: dict[str, Any]) -> dict[str, Any]:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from nurture.config import ConfigError, load_settings
+    from nurture.files.importer import import_drop_folder
+
+    try:
+        summary = import_drop_folder(load_settings(), logical_date=window_end(context))
+    except ConfigError as exc:
+        # A bad sources.yaml or a missing drop folder stays so on retry: fail at once.
+        raise AirflowFailException(str(exc)) from exc
+    return summary.as_dict()
+
+
+def files_gate_task(summary: dict[str, Any]) -> dict[str, int]:
+    """Gate the kinds that received rows this run, and the file log; with no new rows,
+    skip, so the `raw_files` Asset is only updated when there is something new."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    kinds = sorted(kind for kind, rows in summary["rows"].items() if rows)
+    if not kinds:
+        raise AirflowSkipException("no new rows in the drop folder")
+    checked: dict[str, int] = {}
+    for table in [*kinds, "imported_files"]:
+        checked |= gate_task(f"raw_files.{table}")
+    return checked
 
 
 def dbt_build_task(selector: list[str]) -> dict[str, int]:

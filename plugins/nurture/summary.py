@@ -10,7 +10,12 @@ from nurture.warehouse import get_warehouse
 
 RAW_TABLES = {
     "marketo": ("raw_marketo.leads", "raw_marketo.activities"),
-    "hubspot": ("raw_hubspot.contacts",),
+    "hubspot": (
+        "raw_hubspot.contacts",
+        "raw_hubspot.companies",
+        "raw_hubspot.owners",
+        "raw_hubspot.contact_company_associations",
+    ),
     "salesforce": ("raw_salesforce.leads",),
 }
 MART_TABLES = ("marts.dim_lead", "marts.fct_engagement_events")

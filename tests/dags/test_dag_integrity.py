@@ -26,6 +26,7 @@ EXPECTED_DAGS = {
     "sync_salesforce",
     "build_marts",
     "score_and_handoff",
+    "import_files",
 }
 
 
@@ -66,11 +67,19 @@ def test_assets_chain_the_pipeline(dagbag):
         return {o.name for t in dagbag.dags[dag_id].tasks for o in t.outlets}
 
     assert outlets("sync_marketo") == {"raw_marketo"}
+    assert outlets("import_files") == {"raw_files"}
     assert outlets("build_marts") == {"marts"}
     build_schedule = str(dagbag.dags["build_marts"].timetable.asset_condition)
     for source in ("marketo", "hubspot", "salesforce"):
         assert f"raw_{source}" in build_schedule
     assert "marts" in str(dagbag.dags["score_and_handoff"].timetable.asset_condition)
+
+
+def test_files_arrive_any_time(dagbag):
+    dag = dagbag.dags["import_files"]
+    assert dag.schedule == "@hourly"
+    assert dag.catchup is False
+    assert [t.task_id for t in dag.topological_sort()] == ["import_files", "quality_gate"]
 
 
 def test_parse_is_fast_and_needs_no_secrets(tmp_path):

@@ -73,7 +73,7 @@ def test_loaded_rows_match_the_sandbox_world(demo_home):
     truth = world_counts(home)
     assert summary.raw_rows["raw_marketo.leads"] == truth["marketo_leads"]
     assert summary.raw_rows["raw_marketo.activities"] == truth["marketo_activities"]
-    assert summary.raw_rows["raw_hubspot.contacts"] == truth["hubspot_contacts"]
+    assert summary.raw_rows["raw_hubspot.contacts"] == truth["hubspot_contacts_all"]
     assert summary.raw_rows["raw_salesforce.leads"] == truth["salesforce_leads_all"]
     assert summary.mart_rows["marts.dim_lead"] > 0
     assert summary.mart_rows["marts.fct_engagement_events"] > 0

@@ -22,6 +22,8 @@ TABLES = (
     "mkto_deleted_lead",
     "activities",
     "hs_contact",
+    "hs_company",
+    "hs_contact_company",
     "sf_lead",
     "sf_contact",
     "sf_account",

@@ -108,3 +108,19 @@ def test_upsert_by_external_id_and_task(client: httpx.Client) -> None:
     )
     assert missing.status_code == 400
     assert missing.json()[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+
+
+def test_unset_numbers_are_served_as_null_never_nan(client: httpx.Client) -> None:
+    """The world keeps unset doubles as NaN; Salesforce has no NaN, so REST and Bulk
+    answer null (an empty CSV cell) and the JSON stays valid."""
+    soql = "SELECT Id, Nurture_Score__c FROM Lead WHERE Nurture_Lead_Id__c = null LIMIT 5"
+    rest = client.get("/services/data/v60.0/queryAll", params={"q": soql})
+    assert rest.status_code == 200
+    assert [r["Nurture_Score__c"] for r in rest.json()["records"]] == [None] * 5
+    jobs = "/services/data/v60.0/jobs/query"
+    job = client.post(jobs, json={"operation": "queryAll", "query": soql}).json()
+    states = [client.get(f"{jobs}/{job['id']}").json()["state"] for _ in "ab"]
+    assert states[-1] == "JobComplete"
+    lines = client.get(f"{jobs}/{job['id']}/results").text.splitlines()
+    assert lines[0] == "Id,Nurture_Score__c"
+    assert [line.split(",")[1] for line in lines[1:]] == [""] * 5

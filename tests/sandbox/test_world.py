@@ -24,6 +24,8 @@ TABLES = (
     "mkto_lead",
     "activities",
     "hs_contact",
+    "hs_company",
+    "hs_contact_company",
     "sf_lead",
     "sf_opportunity",
     "sf_opportunity_history",
@@ -46,7 +48,7 @@ def test_same_seed_same_world(tmp_path: Path, world: Path) -> None:
 def test_other_seed_other_world(tmp_path: Path, world: Path) -> None:
     other = build_world(12, 1500, tmp_path / "other.duckdb")
     mine, theirs = _fingerprint(world), _fingerprint(other)
-    assert all(mine[t] != theirs[t] for t in ("persons", "activities", "hs_contact"))
+    assert all(mine[t] != theirs[t] for t in ("persons", "activities", "hs_contact", "hs_company"))
 
 
 def test_build_leaves_no_temporary_files(home: Path, world: Path) -> None:
@@ -139,8 +141,13 @@ def test_truth_export(tmp_path: Path, world: Path) -> None:
         "converted",
         "marketo_lead_id",
         "hubspot_contact_id",
+        "hubspot_company_id",
         "sfdc_lead_id",
     } <= set(lead_truth.column_names)
+    assert pq.read_metadata(written["hs_company"]).num_rows == (
+        counts["hubspot_companies"] + counts["hubspot_companies_archived"]
+    )
+    assert pq.read_metadata(written["hs_contact_company"]).num_rows > counts["hubspot_contacts"]
     assert pq.read_metadata(written["activities"]).num_rows == counts["marketo_activities"]
     assert (
         duckdb.connect().execute(f"select count(*) from '{written['sf_lead']}'").fetchone()[0]

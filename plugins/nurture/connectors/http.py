@@ -18,7 +18,16 @@ RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class ApiError(RuntimeError):
-    """The remote API refused a request for a reason retrying will not fix."""
+    """The remote API refused a request for a reason retrying will not fix.
+
+    `status` and `body` are set when the API answered, so a connector can read the
+    vendor's error code (e.g. Salesforce `REQUEST_LIMIT_EXCEEDED`) and explain it.
+    """
+
+    def __init__(self, message: str, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
 
 
 @dataclass
@@ -171,7 +180,11 @@ class RetryingClient:
                 hint = retry_after_seconds(response.headers)
                 self._retry(attempt, hint, f"{method} {url} answered {status}")
             else:
-                raise ApiError(f"{method} {url} answered {status}: {response.text[:500]}")
+                raise ApiError(
+                    f"{method} {url} answered {status}: {response.text[:500]}",
+                    status=status,
+                    body=response.text,
+                )
         raise ApiError(f"{method} {url}: still failing after {self.max_attempts} attempts")
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:

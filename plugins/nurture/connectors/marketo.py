@@ -17,7 +17,7 @@ import dlt
 
 from nurture.connections import ApiConnection
 from nurture.connectors.http import ApiError, RetryingClient, SlidingWindowLimiter
-from nurture.connectors.records import Quarantine, parse_timestamp, typed_pages
+from nurture.connectors.records import Quarantine, materialized, parse_timestamp, typed_pages
 from nurture.connectors.windows import window_cursor, window_start
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,18 @@ class MarketoClient:
         self, since: datetime, until: datetime, type_ids: tuple[int, ...] = ACTIVITY_TYPE_IDS
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of activities with `since <= activityDate < until`, oldest first."""
+        params = {"activityTypeIds": ",".join(map(str, type_ids))}
+        yield from self._token_pages("/rest/v1/activities.json", since, until, params)
+
+    def deleted_leads(self, since: datetime, until: datetime) -> Iterator[list[dict[str, Any]]]:
+        """Leads deleted or merged away with `since <= activityDate < until` (the loser's id
+        in `leadId`, the survivor in `Merged Into Lead ID`)."""
+        yield from self._token_pages("/rest/v1/activities/deletedleads.json", since, until, {})
+
+    def _token_pages(
+        self, path: str, since: datetime, until: datetime, params: dict[str, Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages from a paging-token endpoint, flattened, stopping at `until`."""
         token = self.call(
             "GET",
             "/rest/v1/activities/pagingtoken.json",
@@ -170,12 +182,8 @@ class MarketoClient:
         while True:
             body = self.call(
                 "GET",
-                "/rest/v1/activities.json",
-                params={
-                    "nextPageToken": token,
-                    "activityTypeIds": ",".join(map(str, type_ids)),
-                    "batchSize": self.batch_size,
-                },
+                path,
+                params={**params, "nextPageToken": token, "batchSize": self.batch_size},
             )
             self.http.stats.pages += 1
             page, passed_end = [], False
@@ -413,7 +421,7 @@ def marketo_source(
     backfill: bool = False,
 ) -> Any:
     """Leads (bulk extract on `updatedAt`), activities (bulk extract or paging token),
-    programs and emails (Asset API), merged by key."""
+    deleted (merged) leads, programs and emails (Asset API), merged by key."""
 
     @dlt.resource(name="leads", primary_key="id", write_disposition="merge")
     def leads(
@@ -452,6 +460,35 @@ def marketo_source(
             quarantine=quarantine,
         )
 
+    @dlt.resource(
+        name="deleted_leads",
+        primary_key="leadId",
+        write_disposition="merge",
+        columns={
+            "id": {"data_type": "bigint"},
+            "leadId": {"data_type": "bigint"},
+            "activityDate": {"data_type": "timestamp"},
+            "Merged Into Lead ID": {"data_type": "text"},
+        },
+    )
+    def deleted_leads(
+        cursor: dlt.sources.incremental[datetime] = window_cursor(
+            "activityDate", history_start, until, lookback, backfill
+        ),
+    ) -> Iterator[list[dict[str, Any]]]:
+        # Leads never leave the raw table; the marts drop these and map merged ids.
+        since = window_start(cursor, history_start)
+        yield from materialized(
+            typed_pages(
+                client.deleted_leads(since, until),
+                obj="deleted_leads",
+                key="leadId",
+                types=ACTIVITY_TYPES,
+                required=("activityDate",),
+                quarantine=quarantine,
+            )
+        )
+
     def asset_resource(kind: str, types: dict[str, str]) -> Any:
         # A few hundred assets: each run reads them all and merges, so edits are caught.
         @dlt.resource(name=kind, primary_key="id", write_disposition="merge")
@@ -470,6 +507,7 @@ def marketo_source(
     return (
         leads,
         activities,
+        deleted_leads,
         asset_resource("programs", PROGRAM_TYPES),
         asset_resource("emails", EMAIL_TYPES),
     )

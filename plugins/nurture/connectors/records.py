@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+import dlt
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,36 @@ def parse_int(value: Any) -> int | None:
     return int(value)
 
 
-PARSERS = {"timestamp": parse_timestamp, "bool": parse_bool, "int": parse_int}
+def parse_float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    return float(value)
+
+
+def parse_date(value: Any) -> date | None:
+    """`YYYY-MM-DD` (a datetime keeps its date); anything else is an error."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip())
+
+
+def parse_text(value: Any) -> Any:
+    """Empty text is null: CSV cannot tell them apart, and Salesforce stores no ''."""
+    return None if value == "" else value
+
+
+PARSERS = {
+    "timestamp": parse_timestamp,
+    "bool": parse_bool,
+    "int": parse_int,
+    "float": parse_float,
+    "date": parse_date,
+    "text": parse_text,
+}
 
 
 def typed_rows(
@@ -136,3 +167,14 @@ def typed_pages(
         )
         if rows:
             yield rows
+
+
+def materialized(pages: Iterator[list[dict[str, Any]]]) -> Iterator[Any]:
+    """The pages; when there are none, dlt's marker so the table still exists (a GX
+    suite and the marts can rely on it, e.g. `tasks` before sales logged any)."""
+    empty = True
+    for page in pages:
+        empty = False
+        yield page
+    if empty:
+        yield dlt.mark.materialize_table_schema()

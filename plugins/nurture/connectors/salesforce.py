@@ -1,51 +1,192 @@
-"""Salesforce: OAuth token, SOQL `queryAll` on a `SystemModstamp` window with `nextRecordsUrl`."""
+"""Salesforce: every synced sObject, incremental on `SystemModstamp`, read with `queryAll`.
+
+Large pulls (the history load, or a window whose `SELECT COUNT()` passes the connection's
+`bulk_threshold`) run as a Bulk API 2.0 `queryAll` job whose CSV results are streamed
+page by page (`Sforce-Locator`); small deltas use SOQL `queryAll` with `nextRecordsUrl`.
+Either way deleted records arrive with `IsDeleted = true` and are kept (soft delete).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import logging
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import dlt
+import httpx
 
 from nurture.connections import ApiConnection
+from nurture.connectors.csvstream import batched, csv_records
 from nurture.connectors.http import ApiError, RetryingClient
-from nurture.connectors.records import Quarantine, typed_pages
+from nurture.connectors.records import Quarantine, materialized, typed_pages
 from nurture.connectors.windows import window_cursor, window_start
 
-LEAD_FIELDS = (
-    "Id",
-    "Email",
-    "FirstName",
-    "LastName",
-    "Company",
-    "Title",
-    "Industry",
-    "Status",
-    "LeadSource",
-    "OwnerId",
-    "IsConverted",
-    "IsDeleted",
-    "CreatedDate",
-    "SystemModstamp",
-)
-LEAD_TYPES = {
-    "IsConverted": "bool",
-    "IsDeleted": "bool",
-    "CreatedDate": "timestamp",
-    "SystemModstamp": "timestamp",
-}
+log = logging.getLogger(__name__)
+
 DEFAULT_API_VERSION = "v60.0"
+CURSOR = "SystemModstamp"
+# Field kinds (see records.PARSERS) and the warehouse type dlt gives each.
+DLT_TYPES = {
+    "text": "text",
+    "bool": "bool",
+    "int": "bigint",
+    "float": "double",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+STRATEGIES = ("auto", "bulk", "soql")
+JOB_FAILED = ("Failed", "Aborted")
+POLL_CAP_SECONDS = 30.0
+HISTORY_LOADED = "history_loaded"  # resource state: the first (history) load has run
+
+
+@dataclass(frozen=True)
+class SObject:
+    """One synced sObject: its API name, its raw table, and its fields with their kinds."""
+
+    name: str
+    table: str
+    fields: Mapping[str, str]
+
+    def columns(self) -> dict[str, dict[str, str]]:
+        """dlt column hints, so every declared column exists with its type, even all null."""
+        return {name: {"data_type": DLT_TYPES[kind]} for name, kind in self.fields.items()}
+
+
+def sobject(name: str, table: str, specs: str, deletable: bool = True) -> SObject:
+    """An `SObject` from whitespace-separated `Field` or `Field:kind` specs (kind defaults
+    to text). Every object has `Id` and the audit timestamps; all but User have `IsDeleted`.
+    """
+    audit = f"CreatedDate:timestamp {CURSOR}:timestamp" + (" IsDeleted:bool" if deletable else "")
+    kinds = {}
+    for spec in f"Id {specs} {audit}".split():
+        field_name, _, kind = spec.partition(":")
+        if (kind or "text") not in DLT_TYPES:
+            raise ValueError(f"{name}.{field_name}: unknown field kind {kind!r}")
+        kinds[field_name] = kind or "text"
+    return SObject(name, table, kinds)
+
+
+# The fields the sandbox serves (sandbox/world.py TABLES), all standard in a real org but
+# the Nurture_*__c custom fields the handoff writes. Probability is a percent field, a
+# double in Salesforce (whole numbers in the sandbox). User has no IsDeleted: users are
+# deactivated, never deleted.
+SOBJECTS: tuple[SObject, ...] = (
+    sobject(
+        "Lead",
+        "leads",
+        """Email FirstName LastName Company Title Industry NumberOfEmployees:int Status
+        LeadSource OwnerId IsConverted:bool ConvertedDate:date ConvertedAccountId
+        ConvertedContactId ConvertedOpportunityId Nurture_Lead_Id__c Nurture_Score__c:float
+        Nurture_Grade__c""",
+    ),
+    sobject(
+        "Contact",
+        "contacts",
+        "AccountId Email FirstName LastName Title Department LeadSource OwnerId",
+    ),
+    sobject("Account", "accounts", "Name Website Industry NumberOfEmployees:int OwnerId"),
+    sobject(
+        "Opportunity",
+        "opportunities",
+        """AccountId Name StageName Amount:float CloseDate:date IsClosed:bool IsWon:bool
+        Probability:float LeadSource OwnerId""",
+    ),
+    sobject(
+        "OpportunityHistory",
+        "opportunity_history",
+        "OpportunityId StageName Amount:float CloseDate:date Probability:float",
+    ),
+    sobject(
+        "OpportunityContactRole",
+        "opportunity_contact_roles",
+        "OpportunityId ContactId Role IsPrimary:bool",
+    ),
+    sobject(
+        "Task",
+        "tasks",
+        "WhoId Subject Description Status Priority ActivityDate:date OwnerId",
+    ),
+    sobject("Campaign", "campaigns", "Name Type StartDate:date EndDate:date IsActive:bool"),
+    sobject(
+        "CampaignMember",
+        "campaign_members",
+        "CampaignId LeadId ContactId Status HasResponded:bool",
+    ),
+    sobject("User", "users", "Name FirstName LastName Email Title IsActive:bool", deletable=False),
+)
+
+
+# QueryOptions field -> the connection extra that sets it.
+OPTION_EXTRAS = {
+    "strategy": "query_strategy",
+    "bulk_threshold": "bulk_threshold",
+    "page_size": "bulk_page_size",
+    "poll_seconds": "bulk_poll_seconds",
+    "job_timeout_seconds": "bulk_timeout_seconds",
+    "limit_retries": "limit_retries",
+    "limit_backoff_seconds": "limit_backoff_seconds",
+}
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """How reads are made; the connection extras in OPTION_EXTRAS override the defaults."""
+
+    strategy: str = "auto"  # auto (history or COUNT() above threshold: bulk), bulk, soql
+    bulk_threshold: int = 10_000
+    page_size: int = 50_000  # maxRecords per Bulk results page
+    chunk_rows: int = 2_000  # rows handed on at a time, which bounds memory
+    poll_seconds: float = 0.5
+    job_timeout_seconds: float = 3_600.0
+    limit_retries: int = 3
+    limit_backoff_seconds: float = 30.0
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> QueryOptions:
+        kinds = {f.name: type(f.default) for f in fields(cls)}
+        values = {
+            name: kinds[name](extra[key]) for name, key in OPTION_EXTRAS.items() if key in extra
+        }
+        options = cls(**values)
+        if options.strategy not in STRATEGIES:
+            raise ValueError(
+                f"Salesforce connection extra query_strategy={options.strategy!r}; "
+                f"expected one of {', '.join(STRATEGIES)}"
+            )
+        return options
 
 
 def soql_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def use_bulk(options: QueryOptions, history: bool, count: Callable[[], int]) -> bool:
+    """Bulk for the history load and for windows above the threshold; `count` runs only
+    when its answer decides."""
+    if options.strategy != "auto":
+        return options.strategy == "bulk"
+    return history or count() > options.bulk_threshold
+
+
+def error_code(exc: ApiError) -> tuple[str, str]:
+    """Salesforce's `[{"errorCode", "message"}]` body as (code, message); ("", "") if not."""
+    try:
+        first = json.loads(exc.body)[0]
+        return str(first.get("errorCode", "")), str(first.get("message", ""))
+    except (ValueError, LookupError, TypeError, AttributeError):
+        return "", ""
+
+
 class SalesforceClient:
     def __init__(self, conn: ApiConnection) -> None:
         self.conn = conn
         self.api_version = str(conn.extra.get("api_version", DEFAULT_API_VERSION))
+        self.options = QueryOptions.from_extra(conn.extra)
         self._token: str | None = None
         self.http = RetryingClient(
             conn.base_url,
@@ -86,12 +227,48 @@ class SalesforceClient:
             ) from exc
         self._token = response.json()["access_token"]
 
+    def _path(self, rest: str) -> str:
+        return f"/services/data/{self.api_version}/{rest}"
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A call through the retrying client, backing off on `REQUEST_LIMIT_EXCEEDED`."""
+        attempt = 0
+        while True:
+            try:
+                return self.http.request(method, url, **kwargs)
+            except ApiError as exc:
+                self._wait_out_request_limit(exc, attempt)
+            attempt += 1
+
+    def _wait_out_request_limit(self, exc: ApiError, attempt: int) -> None:
+        """Re-raise `exc` unless it is a request-limit refusal worth waiting for; then wait.
+
+        Salesforce answers 403 `REQUEST_LIMIT_EXCEEDED` both for too many concurrent long
+        requests (clears in seconds to minutes: wait and retry a few times) and for the
+        org's rolling 24-hour allowance (`TotalRequests`: retrying only burns calls, so stop).
+        """
+        code, message = error_code(exc)
+        if code != "REQUEST_LIMIT_EXCEEDED":
+            raise exc
+        if "TotalRequests" in message or attempt >= self.options.limit_retries:
+            waited = f" after {attempt} back-offs" if attempt else ""
+            raise ApiError(
+                f"Salesforce API request limit exceeded ({message or code}){waited}; the sync "
+                "stops rather than spend more calls. Rerun later or raise the org's API limit.",
+                status=exc.status,
+                body=exc.body,
+            ) from exc
+        self.http.stats.retries += 1
+        self.http.wait(self.options.limit_backoff_seconds * 2**attempt)
+
+    # ---- SOQL ----------------------------------------------------------------------
+
     def query_all(self, soql: str) -> Iterator[list[dict[str, Any]]]:
         """Pages of a SOQL `queryAll` (deleted rows included, flagged `IsDeleted`)."""
-        url: str | None = f"/services/data/{self.api_version}/queryAll"
+        url: str | None = self._path("queryAll")
         params: dict[str, str] | None = {"q": soql}
         while url:
-            body = self.http.get(url, params=params).json()
+            body = self.request("GET", url, params=params).json()
             self.http.stats.pages += 1
             records = body.get("records") or []
             if records:
@@ -99,15 +276,155 @@ class SalesforceClient:
             url = None if body.get("done", True) else body.get("nextRecordsUrl")
             params = None
 
-    def leads_modified(
-        self, since: datetime, until: datetime, fields: tuple[str, ...] = LEAD_FIELDS
-    ) -> Iterator[list[dict[str, Any]]]:
-        soql = (
-            f"SELECT {', '.join(fields)} FROM Lead "
-            f"WHERE SystemModstamp >= {soql_datetime(since)} "
-            f"AND SystemModstamp < {soql_datetime(until)} ORDER BY SystemModstamp"
+    def count(self, sobject_name: str, where: str) -> int:
+        soql = f"SELECT COUNT() FROM {sobject_name} WHERE {where}"
+        return int(
+            self.request("GET", self._path("queryAll"), params={"q": soql}).json()["totalSize"]
         )
-        return self.query_all(soql)
+
+    # ---- Bulk API 2.0 ----------------------------------------------------------------
+
+    def bulk_query_all(self, soql: str) -> Iterator[list[dict[str, Any]]]:
+        """Rows of a Bulk API 2.0 `queryAll` job, `chunk_rows` at a time; the job is
+        deleted afterwards (its results would otherwise stay stored for days)."""
+        job = self.request(
+            "POST",
+            self._path("jobs/query"),
+            json={
+                "operation": "queryAll",
+                "query": soql,
+                "contentType": "CSV",
+                "columnDelimiter": "COMMA",
+                "lineEnding": "LF",
+            },
+        ).json()
+        job_id = str(job["id"])
+        try:
+            info = self.wait_for_job(job_id, str(job.get("object", "")))
+            read = yield from self.result_pages(job_id)
+            processed = info.get("numberRecordsProcessed")
+            if processed is not None and int(processed) != read:
+                raise ApiError(
+                    f"Salesforce Bulk job {job_id}: read {read} rows, the job processed {processed}"
+                )
+        finally:
+            self._delete_job(job_id)
+
+    def wait_for_job(self, job_id: str, sobject_name: str = "") -> dict[str, Any]:
+        """Poll with growing pauses until `JobComplete`; fail readably otherwise."""
+        delay, waited = self.options.poll_seconds, 0.0
+        while True:
+            info = self.request("GET", self._path(f"jobs/query/{job_id}")).json()
+            state = info.get("state")
+            if state == "JobComplete":
+                return info
+            what = f"Salesforce Bulk query job {job_id} ({sobject_name or info.get('object')})"
+            if state in JOB_FAILED:
+                reason = info.get("errorMessage") or "no reason given"
+                raise ApiError(f"{what} ended {state}: {reason}")
+            if waited >= self.options.job_timeout_seconds:
+                self._abort_job(job_id)
+                raise ApiError(
+                    f"{what} still {state} after {waited:.0f}s; aborted it "
+                    "(raise the connection extra bulk_timeout_seconds to wait longer)"
+                )
+            self.http.wait(delay)
+            waited += delay
+            delay = min(POLL_CAP_SECONDS, delay * 1.5)
+
+    def result_pages(self, job_id: str) -> Generator[list[dict[str, Any]], None, int]:
+        """Every results page by `Sforce-Locator`, each streamed; returns the rows read."""
+        locator, total = "", 0
+        while locator != "null":
+            params: dict[str, Any] = {"maxRecords": self.options.page_size}
+            if locator:
+                params["locator"] = locator
+            response = self.request(
+                "GET", self._path(f"jobs/query/{job_id}/results"), params=params, stream=True
+            )
+            with closing(response):
+                self.http.stats.pages += 1
+                locator = response.headers.get("Sforce-Locator") or "null"
+                announced = response.headers.get("Sforce-NumberOfRecords")
+                read = 0
+                for rows in batched(csv_records(response.iter_bytes()), self.options.chunk_rows):
+                    read += len(rows)
+                    yield [{k: (v if v != "" else None) for k, v in r.items()} for r in rows]
+            if announced is not None and int(announced) != read:
+                raise ApiError(
+                    f"Salesforce Bulk job {job_id}: a results page announced {announced} "
+                    f"rows and held {read}"
+                )
+            total += read
+        return total
+
+    def _abort_job(self, job_id: str) -> None:
+        try:
+            self.request("PATCH", self._path(f"jobs/query/{job_id}"), json={"state": "Aborted"})
+        except ApiError as exc:
+            log.warning("could not abort Salesforce Bulk job %s: %s", job_id, exc)
+
+    def _delete_job(self, job_id: str) -> None:
+        try:
+            self.request("DELETE", self._path(f"jobs/query/{job_id}"))
+        except ApiError as exc:
+            log.warning("could not delete Salesforce Bulk job %s: %s", job_id, exc)
+
+    # ---- one window of one object ----------------------------------------------------
+
+    def modified(
+        self, obj: SObject, since: datetime, until: datetime, history: bool = False
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of `obj` with `since <= SystemModstamp < until`, deleted rows included."""
+        where = f"{CURSOR} >= {soql_datetime(since)} AND {CURSOR} < {soql_datetime(until)}"
+        select = f"SELECT {', '.join(obj.fields)} FROM {obj.name} WHERE {where}"
+        if use_bulk(self.options, history, lambda: self.count(obj.name, where)):
+            log.info("Salesforce %s: Bulk API 2.0 queryAll from %s", obj.name, since)
+            return self.bulk_query_all(select)
+        return self.query_all(f"{select} ORDER BY {CURSOR}")
+
+
+def sobject_resource(
+    client: SalesforceClient,
+    obj: SObject,
+    history_start: datetime,
+    until: datetime,
+    lookback: float,
+    quarantine: Quarantine,
+    backfill: bool,
+) -> Any:
+    """The merge-on-`Id` resource of one sObject, incremental on `SystemModstamp`."""
+
+    def rows(
+        cursor: dlt.sources.incremental[datetime] = window_cursor(
+            CURSOR, history_start, until, lookback, backfill
+        ),
+    ) -> Iterator[Any]:
+        since = window_start(cursor, history_start)
+        # The first scheduled run reads the whole history; a flag rather than the cursor
+        # tells, as the cursor of an object with no records never moves.
+        state = dlt.current.resource_state()
+        history = not backfill and not state.get(HISTORY_LOADED)
+        yield from materialized(
+            typed_pages(
+                client.modified(obj, since, until, history),
+                obj=obj.table,
+                key="Id",
+                types=dict(obj.fields),
+                required=(CURSOR,),
+                quarantine=quarantine,
+            )
+        )
+        if history:
+            state[HISTORY_LOADED] = True  # stored with this load's state, so only if it lands
+
+    return dlt.resource(
+        rows,
+        name=obj.table,
+        primary_key="Id",
+        write_disposition="merge",
+        columns=obj.columns(),
+    )
 
 
 @dlt.source(name="salesforce", max_table_nesting=0)
@@ -118,21 +435,9 @@ def salesforce_source(
     lookback: float,
     quarantine: Quarantine,
     backfill: bool = False,
+    objects: tuple[SObject, ...] = SOBJECTS,
 ) -> Any:
-    @dlt.resource(name="leads", primary_key="Id", write_disposition="merge")
-    def leads(
-        cursor: dlt.sources.incremental[datetime] = window_cursor(
-            "SystemModstamp", history_start, until, lookback, backfill
-        ),
-    ) -> Iterator[list[dict[str, Any]]]:
-        since = window_start(cursor, history_start)
-        yield from typed_pages(
-            client.leads_modified(since, until),
-            obj="leads",
-            key="Id",
-            types=LEAD_TYPES,
-            required=("SystemModstamp",),
-            quarantine=quarantine,
-        )
-
-    return leads
+    return [
+        sobject_resource(client, obj, history_start, until, lookback, quarantine, backfill)
+        for obj in objects
+    ]

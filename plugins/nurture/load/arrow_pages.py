@@ -16,19 +16,18 @@ from dlt.extract.items_transform import ItemTransform
 
 
 def page_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """One page as a table; a column whose values Arrow cannot unify is kept as text."""
+    """One page as a table with a column for every key of any row (`Table.from_pylist` takes
+    the first row's keys only and drops the others: attributes and drifted properties)."""
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    return pa.table({name: _column([row.get(name) for row in rows]) for name in names})
+
+
+def _column(values: list[Any]) -> pa.Array:
+    """Values as one Arrow array; a column whose values Arrow cannot unify is kept as text."""
     try:
-        return pa.Table.from_pylist(rows)
+        return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        names = list(dict.fromkeys(k for row in rows for k in row))
-        columns = {}
-        for name in names:
-            values = [row.get(name) for row in rows]
-            try:
-                columns[name] = pa.array(values)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                columns[name] = pa.array([None if v is None else str(v) for v in values])
-        return pa.table(columns)
+        return pa.array([None if v is None else str(v) for v in values])
 
 
 class PagesToArrow(ItemTransform[Any, Any]):
@@ -47,6 +46,9 @@ def as_arrow(source: Any) -> Any:
     """Convert every resource of a dlt source (or one resource) to Arrow pages, keeping
     dlt's load id column (the dbt staging models order overlapping loads by it)."""
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    # Also dlt's row id: a table first made from an empty resource (its schema only, by the
+    # dict path) has `_dlt_id NOT NULL`, and Arrow rows loaded later must fill it.
+    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
     resources = source.resources.values() if hasattr(source, "resources") else [source]
     for resource in resources:
         resource.add_step(PagesToArrow())

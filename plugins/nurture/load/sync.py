@@ -105,6 +105,11 @@ def run_sync(
             pipelines_dir=pipelines_dir,
             progress="log",
         )
+        if pipeline.has_pending_data:
+            # A run killed after extracting left packages behind; dlt's `run` would only
+            # load those and skip this run's data, so finish them first (they merge).
+            log.warning("sync %s: loading the packages an interrupted run left", source)
+            pipeline.run()
         # Arrow pages load by COPY (csv) into PostgreSQL and as Parquet into DuckDB.
         pipeline.run(
             as_arrow(dlt_source),

@@ -4,6 +4,7 @@ Deterministic like the build: day d of chunk c draws from a generator seeded wit
 (seed, 10_000 + d, c); updates and deletes are picked by hashing (seed, day, record id).
 People are read and written back a chunk at a time, so memory stays flat.
 
+HubSpot companies are edited and archived too (their contacts lose the association).
 Each day also adds new people, converts Salesforce leads, moves opportunity stages and
 merges Marketo duplicates (see ``lifecycle``), gives sales' verdicts on the leads Nurture
 handed over (see ``verdicts``) and adds the day's CampaignMember rows.
@@ -34,6 +35,8 @@ from nurture.sandbox.world import (
 MARKETO_UPDATES = 5
 HUBSPOT_UPDATES = 10
 HUBSPOT_ARCHIVES = 1
+HUBSPOT_COMPANY_UPDATES = 10
+HUBSPOT_COMPANY_ARCHIVES = 3
 SALESFORCE_UPDATES = 5
 SALESFORCE_DELETES = 1
 _LOAD = """
@@ -208,6 +211,22 @@ def _updates(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: int) ->
             lastmodifieddate = greatest(lastmodifieddate, {stamp("id", "hsa")})
         where not archived and {pick("id", HUBSPOT_ARCHIVES, "hsa")}""",
     )
+    counts["hubspot_companies_updated"] = _run(
+        con,
+        f"""
+        update hs_company set
+            hs_lastmodifieddate = greatest(hs_lastmodifieddate, {stamp("id", "hsc")}),
+            numberofemployees = numberofemployees + greatest(1, numberofemployees // 50)
+        where not archived and {pick("id", HUBSPOT_COMPANY_UPDATES, "hsc")}""",
+    )
+    counts["hubspot_companies_archived"] = _run(
+        con,
+        f"""
+        update hs_company set archived = true,
+            hs_lastmodifieddate = greatest(hs_lastmodifieddate, {stamp("id", "hsca")})
+        where not archived and {pick("id", HUBSPOT_COMPANY_ARCHIVES, "hsca")}""",
+    )
+    counts["hubspot_contacts_unassociated"] = _unassociate(con, lo)
     # Leads Nurture handed over change status only by a sales verdict (``verdicts``).
     counts["salesforce_leads_updated"] = _run(
         con,
@@ -227,6 +246,23 @@ def _updates(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: int) ->
             and {pick('"Id"', SALESFORCE_DELETES, "sfd")}""",
     )
     return counts
+
+
+def _unassociate(con: duckdb.DuckDBPyConnection, lo: int) -> int:
+    """Contacts of the companies archived during the day lose those associations; their
+    primary company changes, so their last-modified date moves (as HubSpot's does)."""
+    return _run(
+        con,
+        f"""
+        update hs_contact set lastmodifieddate = greatest(lastmodifieddate, gone.at)
+        from (
+            select l.contact_id, max(c.hs_lastmodifieddate) as at
+            from hs_contact_company as l join hs_company as c on c.id = l.company_id
+            where c.archived and c.hs_lastmodifieddate >= to_timestamp({lo})::timestamp
+            group by l.contact_id
+        ) as gone
+        where hs_contact.id = gone.contact_id and not hs_contact.archived""",
+    )
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str) -> int:

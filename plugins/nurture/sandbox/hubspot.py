@@ -1,464 +1,123 @@
-"""HubSpot CRM v3 emulator: contacts list with ``after`` paging, search (10,000-result cap,
-200 per page), single and batch read/create/update/upsert, owners; rate-limit headers.
+"""HubSpot CRM emulator: contacts and companies (list with ``after`` paging and archived,
+search with the 10,000-result cap and 200 per page, single and batch read/create/update/
+upsert), owners, and associations (``hs_associations``); rate-limit headers as HubSpot's.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
-from nurture.sandbox import clock
-from nurture.sandbox.faults import rate_limited
+from nurture.sandbox import clock, hs_associations
+from nurture.sandbox.hs_common import (
+    HubSpotError,
+    batch_body,
+    batch_inputs,
+    hs_time,
+    not_found,
+    query,
+    read_json,
+    respond,
+)
+from nurture.sandbox.hs_objects import SPECS, ObjectSpec, search_order, search_where
 
 if TYPE_CHECKING:
     from nurture.sandbox.app import SandboxState
 
-PROPERTIES: tuple[str, ...] = (
-    "email",
-    "firstname",
-    "lastname",
-    "company",
-    "jobtitle",
-    "industry",
-    "lifecyclestage",
-    "hs_lead_status",
-    "hubspot_owner_id",
-    "createdate",
-    "lastmodifieddate",
-)
-WRITABLE = PROPERTIES[:9]
-DEFAULT_PROPERTIES = (
-    "createdate",
-    "email",
-    "firstname",
-    "hs_object_id",
-    "lastmodifieddate",
-    "lastname",
-)
 LIST_LIMIT = 100
 SEARCH_LIMIT = 200
 SEARCH_CAP = 10_000
-BATCH_LIMIT = 100
-DRIFT_PROPERTY = "hs_persona"
-_OPERATORS = {"EQ": "=", "NEQ": "<>", "LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
+OWNER_LIMIT = 500
+_OWNER_SELECT = (
+    'SELECT id, email, "firstName", "lastName", "userId", "createdAt", "updatedAt", archived '
+    "FROM hs_owner"
+)
 
 
-class HubSpotError(Exception):
-    def __init__(self, status: int, message: str, category: str = "VALIDATION_ERROR") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.category = category
+class ObjectStore:
+    """Reads and writes of one object type in the world file."""
 
-    def response(self) -> JSONResponse:
-        return JSONResponse(
-            {
-                "status": "error",
-                "message": self.message,
-                "correlationId": str(uuid.uuid4()),
-                "category": self.category,
-            },
-            status_code=self.status,
-        )
+    def __init__(self, state: SandboxState, spec: ObjectSpec) -> None:
+        self.state = state
+        self.spec = spec
 
+    def rows(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
+        return query(self.state, f"{self.spec.select} {where}", params)
 
-def hs_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def _column(prop: str) -> str:
-    if prop == "hs_object_id":
-        return "id"
-    if prop not in PROPERTIES:
-        raise HubSpotError(400, f"Unable to search on unknown property '{prop}'")
-    return prop
-
-
-def _value(prop: str, raw: Any) -> Any:
-    """A filter value as the column's type: dates come as epoch millis or ISO strings."""
-    if prop in ("createdate", "lastmodifieddate"):
-        text = str(raw)
-        if text.isdigit():
-            return clock.to_datetime(int(text) // 1000).replace(tzinfo=None)
-        try:
-            return clock.parse_iso(text)
-        except ValueError as exc:
-            raise HubSpotError(400, f"Invalid date value '{raw}' for {prop}") from exc
-    if prop == "hs_object_id":
-        try:
-            return int(raw)
-        except (TypeError, ValueError) as exc:
-            raise HubSpotError(400, f"Invalid id value '{raw}'") from exc
-    return str(raw)
-
-
-def contact_json(row: dict[str, Any], props: list[str], drift: bool) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    for p in props:
-        if p == "hs_object_id":
-            properties[p] = str(row["id"])
-        elif p in PROPERTIES:
-            value = row[p]
-            properties[p] = hs_time(value) if isinstance(value, datetime) else value
-    if drift:
-        properties[DRIFT_PROPERTY] = "persona_1"
-    body = {
-        "id": str(row["id"]),
-        "properties": properties,
-        "createdAt": hs_time(row["createdate"]),
-        "updatedAt": hs_time(row["lastmodifieddate"]),
-        "archived": bool(row["archived"]),
-    }
-    if row["archived"]:
-        body["archivedAt"] = hs_time(row["lastmodifieddate"])
-    return body
-
-
-def _props(raw: str | list[str] | None) -> list[str]:
-    if not raw:
-        return list(DEFAULT_PROPERTIES)
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    wanted = [p.strip() for p in items if p and p.strip()]
-    for p in ("hs_object_id", "createdate", "lastmodifieddate"):
-        if p not in wanted:
-            wanted.append(p)  # HubSpot always returns these
-    return wanted
-
-
-_SELECT = "SELECT id, " + ", ".join(PROPERTIES) + ", archived FROM hs_contact"
-
-
-def router(state: SandboxState) -> APIRouter:
-    api = APIRouter(tags=["hubspot"])
-
-    def rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        with state.db() as cur:
-            cur.execute(sql, params)
-            cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
-    def call(request: Request, handler, search: bool = False) -> Response:  # type: ignore[no-untyped-def]
-        from nurture.sandbox.app import bearer
-
-        if not state.token_ok(bearer(request)):
-            return HubSpotError(
-                401,
-                "Authentication credentials not found. This API supports OAuth 2.0 "
-                "authentication and you can find more details at "
-                "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
-                "INVALID_AUTHENTICATION",
-            ).response()
-        # Search has its own limit and sends no rate-limit headers, as HubSpot does.
-        allowed, remaining, window = state.limiter.hit("hubspot_search" if search else "hubspot")
-        if not allowed:
-            return rate_limited("hubspot", "SECONDLY")
-        daily_limit = state.quotas.hubspot_daily
-        within_day, daily_left = state.spend_daily("hubspot", daily_limit)
-        if not within_day:
-            return rate_limited("hubspot", "DAILY", retry_after=3600)
-        try:
-            status, body = handler()
-        except HubSpotError as exc:
-            response: Response = exc.response()
-        else:
-            response = (
-                JSONResponse(body, status_code=status)
-                if body is not None
-                else Response(status_code=status)
-            )
-        if not search:
-            response.headers["X-HubSpot-RateLimit-Max"] = str(window.limit)
-            response.headers["X-HubSpot-RateLimit-Remaining"] = str(remaining)
-            response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(
-                int(window.seconds * 1000)
-            )
-            response.headers["X-HubSpot-RateLimit-Daily"] = str(daily_limit)
-            response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(daily_left)
-        return response
+    def json(
+        self, rows: list[dict[str, Any]], props: list[str], drift: bool = False
+    ) -> list[dict[str, Any]]:
+        faults = self.state.faults
+        return [
+            self.spec.as_json(r, props, drift and faults.drifted((self.spec.name, r["id"])))
+            for r in rows
+        ]
 
     def by_ids(
-        values: list[Any], id_property: str | None, archived: bool = False
+        self, values: list[Any], id_property: str | None, archived: bool = False
     ) -> dict[str, dict[str, Any]]:
+        """Rows by object id or by the unique property, keyed as the inputs name them."""
         if not values:
             return {}
         if id_property in (None, "", "hs_object_id"):
-            keys = []
-            for v in values:
-                try:
-                    keys.append(int(v))
-                except (TypeError, ValueError):
-                    continue
+            keys = [int(v) for v in values if str(v).strip().isdigit()]
             if not keys:
                 return {}
-            found = rows(
-                f"{_SELECT} WHERE id IN ({', '.join('?' * len(keys))}) AND archived = ?",
-                [*keys, archived],
+            found = self.rows(
+                f"WHERE id IN ({', '.join('?' * len(keys))}) AND archived = ?", [*keys, archived]
             )
             return {str(r["id"]): r for r in found}
-        if id_property != "email":
+        if id_property != self.spec.unique:
             raise HubSpotError(400, f"Property '{id_property}' is not a unique identifier")
         keys = [str(v).strip().lower() for v in values]
-        found = rows(
-            f"{_SELECT} WHERE lower(trim(email)) IN ({', '.join('?' * len(keys))}) "
+        found = self.rows(
+            f"WHERE lower(trim({id_property})) IN ({', '.join('?' * len(keys))}) "
             "AND archived = ? ORDER BY id",
             [*keys, archived],
         )
         out: dict[str, dict[str, Any]] = {}
         for r in found:
-            out.setdefault(str(r["email"]).strip().lower(), r)
+            out.setdefault(str(r[id_property]).strip().lower(), r)
         return out
 
-    @api.get("/crm/v3/objects/contacts")
-    def list_contacts(
-        request: Request,
-        limit: int = 10,
-        after: str | None = None,
-        properties: str | None = None,
-        archived: bool = False,
-    ) -> Response:
-        def handler() -> tuple[int, dict[str, Any]]:
-            if not 1 <= limit <= LIST_LIMIT:
-                raise HubSpotError(400, f"limit must be between 1 and {LIST_LIMIT}")
-            try:
-                start = int(after) if after else 0
-            except ValueError as exc:
-                raise HubSpotError(400, f"Invalid after value '{after}'") from exc
-            size = limit
-            key = f"hs-list:{after}:{limit}:{archived}"
-            if state.faults.page_fault("truncate", key):
-                size = max(1, size // 3)
-            page = rows(
-                f"{_SELECT} WHERE id >= ? AND archived = ? ORDER BY id LIMIT ?",
-                [start, archived, size + 1],
-            )
-            more = len(page) > size
-            page = page[:size]
-            props = _props(properties)
-            results = [contact_json(r, props, state.faults.drifted(("hs", r["id"]))) for r in page]
-            body: dict[str, Any] = {"results": results}
-            if more:
-                nxt = page[-1]["id"] + 1
-                if len(page) > 1 and state.faults.page_fault("shift", key):
-                    nxt = page[-1]["id"]  # the last record comes again on the next page
-                link = str(request.url.include_query_params(after=str(nxt)))
-                body["paging"] = {"next": {"after": str(nxt), "link": link}}
-            if len(results) > 1 and state.faults.page_fault("duplicate", key):
-                results.insert(1, results[0])
-            return 200, body
+    def input_key(self, value: Any, id_property: str | None) -> str:
+        text = str(value)
+        return text.strip().lower() if id_property and id_property == self.spec.unique else text
 
-        return call(request, handler)
-
-    @api.get("/crm/v3/objects/contacts/{contact_id}")
-    def get_contact(
-        request: Request,
-        contact_id: str,
-        properties: str | None = None,
-        idProperty: str | None = None,
-        archived: bool = False,
-    ) -> Response:
-        def handler() -> tuple[int, dict[str, Any]]:
-            found = by_ids([contact_id], idProperty, archived)
-            row = next(iter(found.values()), None)
-            if row is None:
-                raise HubSpotError(
-                    404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND"
-                )
-            return 200, contact_json(row, _props(properties), False)
-
-        return call(request, handler)
-
-    @api.patch("/crm/v3/objects/contacts/{contact_id}")
-    async def update_contact(
-        request: Request, contact_id: str, idProperty: str | None = None
-    ) -> Response:
-        body = await _json(request)
-
-        def handler() -> tuple[int, dict[str, Any]]:
-            found = by_ids([contact_id], idProperty)
-            row = next(iter(found.values()), None)
-            if row is None:
-                raise HubSpotError(
-                    404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND"
-                )
-            updated = write([(row["id"], _input_props(body))])[0]
-            return 200, contact_json(updated, _props(None) + list(_input_props(body)), False)
-
-        return call(request, handler)
-
-    @api.post("/crm/v3/objects/contacts")
-    async def create_contact(request: Request) -> Response:
-        body = await _json(request)
-
-        def handler() -> tuple[int, dict[str, Any]]:
-            props = _input_props(body)
-            return 201, contact_json(create([props])[0], _props(None) + list(props), False)
-
-        return call(request, handler)
-
-    @api.post("/crm/v3/objects/contacts/search")
-    async def search(request: Request) -> Response:
-        body = await _json(request)
-        return call(request, lambda: (200, run_search(body)), search=True)
-
-    @api.post("/crm/v3/objects/contacts/batch/read")
-    async def batch_read(request: Request, archived: bool = False) -> Response:
-        body = await _json(request)
-
-        def handler() -> tuple[int, dict[str, Any]]:
-            inputs = _inputs(body)
-            found = by_ids([i.get("id") for i in inputs], body.get("idProperty"), archived)
-            props = _props(body.get("properties"))
-            results = []
-            for i in inputs:
-                key = str(i.get("id"))
-                key = key.strip().lower() if body.get("idProperty") == "email" else key
-                if key in found:
-                    results.append(contact_json(found[key], props, False))
-            return 200, _batch(results)
-
-        return call(request, handler)
-
-    @api.post("/crm/v3/objects/contacts/batch/update")
-    async def batch_update(request: Request) -> Response:
-        body = await _json(request)
-
-        def handler() -> tuple[int, dict[str, Any]]:
-            inputs = _inputs(body)
-            found = by_ids([i.get("id") for i in inputs], body.get("idProperty"))
-            missing = [str(i.get("id")) for i in inputs if str(i.get("id")) not in found]
-            if missing:
-                raise HubSpotError(
-                    404,
-                    f"Could not get some CONTACT objects, they may be "
-                    f"deleted or not exist. Check that ids are valid. "
-                    f"{', '.join(missing)}",
-                    "OBJECT_NOT_FOUND",
-                )
-            changes = [(found[str(i["id"])]["id"], _input_props(i)) for i in inputs]
-            updated = write(changes)
-            return 200, _batch([contact_json(r, _props(None), False) for r in updated])
-
-        return call(request, handler)
-
-    @api.post("/crm/v3/objects/contacts/batch/create")
-    async def batch_create(request: Request) -> Response:
-        body = await _json(request)
-
-        def handler() -> tuple[int, dict[str, Any]]:
-            created = create([_input_props(i) for i in _inputs(body)])
-            return 201, _batch([contact_json(r, _props(None), False) for r in created])
-
-        return call(request, handler)
-
-    @api.post("/crm/v3/objects/contacts/batch/upsert")
-    async def batch_upsert(request: Request) -> Response:
-        body = await _json(request)
-
-        def handler() -> tuple[int, dict[str, Any]]:
-            inputs = _inputs(body)
-            id_property = {i.get("idProperty") for i in inputs}
-            if len(id_property) != 1 or None in id_property:
-                raise HubSpotError(400, "Every input needs the same idProperty")
-            prop = id_property.pop()
-            with state.write_lock:
-                found = by_ids([i.get("id") for i in inputs], prop)
-                results = []
-                for i in inputs:
-                    key = str(i.get("id")).strip().lower() if prop == "email" else str(i.get("id"))
-                    props = _input_props(i)
-                    if key in found:
-                        row = write([(found[key]["id"], props)])[0]
-                        results.append({**contact_json(row, _props(None), False), "new": False})
-                    else:
-                        if prop == "email":
-                            props.setdefault("email", str(i.get("id")))
-                        row = create([props])[0]
-                        found[key] = row
-                        results.append({**contact_json(row, _props(None), False), "new": True})
-            return 200, _batch(results)
-
-        return call(request, handler)
-
-    @api.get("/crm/v3/owners")
-    @api.get("/crm/v3/owners/")
-    def owners(request: Request, limit: int = 100, after: str | None = None) -> Response:
-        def handler() -> tuple[int, dict[str, Any]]:
-            found = rows(
-                'SELECT id, email, "firstName", "lastName", "userId", "createdAt", '
-                '"updatedAt", archived FROM hs_owner WHERE id > ? ORDER BY id LIMIT ?',
-                [after or "", limit],
-            )
-            return 200, {
-                "results": [
-                    {
-                        **r,
-                        "createdAt": hs_time(r["createdAt"]),
-                        "updatedAt": hs_time(r["updatedAt"]),
-                    }
-                    for r in found
-                ]
-            }
-
-        return call(request, handler)
-
-    def now() -> datetime:
-        """Writes are stamped with world time: today plus the time of day on the server."""
-        wall = datetime.now()
-        base = clock.to_datetime(state.today_ts()).replace(tzinfo=None)
-        return base.replace(
-            hour=wall.hour,
-            minute=wall.minute,
-            second=wall.second,
-            microsecond=wall.microsecond // 1000 * 1000,
+    def list_page(
+        self, request: Request, limit: int, after: str | None, archived: bool, props: list[str]
+    ) -> dict[str, Any]:
+        """One page in id order; the messy fault profiles truncate, shift and duplicate."""
+        if not 1 <= limit <= LIST_LIMIT:
+            raise HubSpotError(400, f"limit must be between 1 and {LIST_LIMIT}")
+        try:
+            start = int(after) if after else 0
+        except ValueError as exc:
+            raise HubSpotError(400, f"Invalid after value '{after}'") from exc
+        faults = self.state.faults
+        key = f"hs-list:{self.spec.name}:{after}:{limit}:{archived}"
+        size = max(1, limit // 3) if faults.page_fault("truncate", key) else limit
+        page = self.rows(
+            "WHERE id >= ? AND archived = ? ORDER BY id LIMIT ?", [start, archived, size + 1]
         )
+        more = len(page) > size
+        page = page[:size]
+        results = self.json(page, props, drift=True)
+        body: dict[str, Any] = {"results": results}
+        if more:
+            nxt = page[-1]["id"] + 1
+            if len(page) > 1 and faults.page_fault("shift", key):
+                nxt = page[-1]["id"]  # the last record comes again on the next page
+            link = str(request.url.include_query_params(after=str(nxt)))
+            body["paging"] = {"next": {"after": str(nxt), "link": link}}
+        if len(results) > 1 and faults.page_fault("duplicate", key):
+            results.insert(1, results[0])
+        return body
 
-    def write(changes: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-        with state.write_lock, state.db() as cur:
-            for contact_id, props in changes:
-                sets = ", ".join(f"{p} = ?" for p in props)
-                params = [*props.values(), now(), contact_id]
-                cur.execute(
-                    f"UPDATE hs_contact SET {sets}{', ' if sets else ''}"
-                    "lastmodifieddate = ? WHERE id = ?",
-                    params,
-                )
-        ids = [c for c, _ in changes]
-        return rows(f"{_SELECT} WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id", ids)
-
-    def create(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        with state.write_lock, state.db() as cur:
-            emails = [str(p["email"]).strip().lower() for p in items if p.get("email")]
-            if emails:
-                dup = cur.execute(
-                    f"SELECT id FROM hs_contact WHERE NOT archived AND lower(trim(email)) IN "
-                    f"({', '.join('?' * len(emails))}) LIMIT 1",
-                    emails,
-                ).fetchone()
-                if dup:
-                    raise HubSpotError(
-                        409, f"Contact already exists. Existing ID: {dup[0]}", "CONFLICT"
-                    )
-            next_id = cur.execute("SELECT coalesce(max(id), 1000) + 1 FROM hs_contact").fetchone()[
-                0
-            ]
-            ids = []
-            for props in items:
-                stamp = now()
-                cols = ["id", *props, "createdate", "lastmodifieddate", "archived"]
-                cur.execute(
-                    f"INSERT INTO hs_contact ({', '.join(cols)}) VALUES "
-                    f"({', '.join('?' * len(cols))})",
-                    [next_id, *props.values(), stamp, stamp, False],
-                )
-                ids.append(next_id)
-                next_id += 1
-        return rows(f"{_SELECT} WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id", ids)
-
-    def run_search(body: dict[str, Any]) -> dict[str, Any]:
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
         limit = int(body.get("limit") or 10)
         if not 1 <= limit <= SEARCH_LIMIT:
             raise HubSpotError(400, f"limit must be between 1 and {SEARCH_LIMIT}")
@@ -470,117 +129,281 @@ def router(state: SandboxState) -> APIRouter:
             raise HubSpotError(
                 400,
                 f"Cannot page past {SEARCH_CAP} results. Narrow the search with filters "
-                "on lastmodifieddate or hs_object_id ranges.",
+                f"on {self.spec.modified} or hs_object_id ranges.",
             )
-        where, params = _filters(body.get("filterGroups") or [])
-        if body.get("query"):
-            where.append("(email ILIKE ? OR firstname ILIKE ? OR lastname ILIKE ?)")
-            params += [f"%{body['query']}%"] * 3
-        where.append("NOT archived")
-        clause = " WHERE " + " AND ".join(where)
-        order = _sorts(body.get("sorts") or [])
-        with state.db() as cur:
-            total = cur.execute(f"SELECT count(*) FROM hs_contact{clause}", params).fetchone()[0]
-        page = rows(f"{_SELECT}{clause} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, after])
-        props = _props(body.get("properties"))
+        where, params = search_where(self.spec, body)
+        order = search_order(self.spec, body.get("sorts") or [])
+        with self.state.db() as cur:
+            total = cur.execute(f"SELECT count(*) FROM {self.spec.table}{where}", params)
+            total = int(total.fetchone()[0])
+        page = self.rows(f"{where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, after])
         out: dict[str, Any] = {
-            "total": int(total),
-            "results": [
-                contact_json(r, props, state.faults.drifted(("hs", r["id"]))) for r in page
-            ],
+            "total": total,
+            "results": self.json(page, self.spec.wanted(body.get("properties")), drift=True),
         }
         if after + len(page) < min(total, SEARCH_CAP) and page:
             out["paging"] = {"next": {"after": str(after + len(page))}}
         return out
 
+    def now(self) -> datetime:
+        """Writes are stamped with world time: today plus the time of day on the server."""
+        wall = datetime.now()
+        base = clock.to_datetime(self.state.today_ts()).replace(tzinfo=None)
+        return base.replace(
+            hour=wall.hour,
+            minute=wall.minute,
+            second=wall.second,
+            microsecond=wall.microsecond // 1000 * 1000,
+        )
+
+    def write(self, changes: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+        spec = self.spec
+        with self.state.write_lock, self.state.db() as cur:
+            for object_id, props in changes:
+                sets = "".join(f"{p} = ?, " for p in props)
+                cur.execute(
+                    f"UPDATE {spec.table} SET {sets}{spec.modified} = ? WHERE id = ?",
+                    [*props.values(), self.now(), object_id],
+                )
+        ids = [c for c, _ in changes]
+        return self.rows(f"WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id", ids)
+
+    def create(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        spec = self.spec
+        with self.state.write_lock, self.state.db() as cur:
+            self._refuse_duplicates(cur, items)
+            next_id = cur.execute(f"SELECT coalesce(max(id), 1000) + 1 FROM {spec.table}")
+            next_id = next_id.fetchone()[0]
+            ids = []
+            for props in items:
+                stamp = self.now()
+                cols = ["id", *props, "createdate", spec.modified, "archived"]
+                cur.execute(
+                    f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES "
+                    f"({', '.join('?' * len(cols))})",
+                    [next_id, *props.values(), stamp, stamp, False],
+                )
+                ids.append(next_id)
+                next_id += 1
+        return self.rows(f"WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id", ids)
+
+    def _refuse_duplicates(self, cur: Any, items: list[dict[str, Any]]) -> None:
+        unique = self.spec.unique
+        values = [str(p[unique]).strip().lower() for p in items if unique and p.get(unique)]
+        if not values:
+            return
+        dup = cur.execute(
+            f"SELECT id FROM {self.spec.table} WHERE NOT archived AND lower(trim({unique})) IN "
+            f"({', '.join('?' * len(values))}) LIMIT 1",
+            values,
+        ).fetchone()
+        if dup:
+            raise HubSpotError(
+                409,
+                f"{self.spec.singular.title()} already exists. Existing ID: {dup[0]}",
+                "CONFLICT",
+            )
+
+
+def router(state: SandboxState) -> APIRouter:
+    api = APIRouter(tags=["hubspot"])
+    for spec in SPECS:
+        _object_routes(api, state, ObjectStore(state, spec))
+    _owner_routes(api, state)
+    api.include_router(hs_associations.router(state))
     return api
 
 
-def _filters(groups: list[dict[str, Any]]) -> tuple[list[str], list[Any]]:
-    if len(groups) > 5:
-        raise HubSpotError(400, "Too many filter groups (max 5)")
-    total = sum(len(g.get("filters") or []) for g in groups)
-    if total > 25 or any(len(g.get("filters") or []) > 10 for g in groups):
-        raise HubSpotError(400, "Too many filters (max 10 per group, 25 in all)")
-    ors: list[str] = []
-    params: list[Any] = []
-    for group in groups:
-        ands: list[str] = []
-        for flt in group.get("filters") or []:
-            prop = str(flt.get("propertyName", ""))
-            col = _column(prop)
-            op = str(flt.get("operator", "EQ")).upper()
-            if op in _OPERATORS:
-                ands.append(f"{col} {_OPERATORS[op]} ?")
-                params.append(_value(prop, flt.get("value")))
-            elif op == "BETWEEN":
-                ands.append(f"{col} BETWEEN ? AND ?")
-                params += [_value(prop, flt.get("value")), _value(prop, flt.get("highValue"))]
-            elif op in ("IN", "NOT_IN"):
-                values = [_value(prop, v) for v in flt.get("values") or []]
-                if not values:
-                    raise HubSpotError(400, f"{op} needs values")
-                neg = "NOT " if op == "NOT_IN" else ""
-                ands.append(f"{col} {neg}IN ({', '.join('?' * len(values))})")
-                params += values
-            elif op == "HAS_PROPERTY":
-                ands.append(f"{col} IS NOT NULL")
-            elif op == "NOT_HAS_PROPERTY":
-                ands.append(f"{col} IS NULL")
-            elif op == "CONTAINS_TOKEN":
-                ands.append(f"{col} ILIKE ?")
-                params.append("%" + str(flt.get("value", "")).strip("*") + "%")
-            else:
-                raise HubSpotError(400, f"Unsupported operator '{op}'")
-        if ands:
-            ors.append("(" + " AND ".join(ands) + ")")
-    return (["(" + " OR ".join(ors) + ")"] if ors else []), params
+def _object_routes(api: APIRouter, state: SandboxState, store: ObjectStore) -> None:
+    spec = store.spec
+    base = f"/crm/v3/objects/{spec.name}"
+
+    def with_associations(bodies: list[dict[str, Any]], associations: str | None) -> None:
+        if not associations:
+            return
+        ids = [int(body["id"]) for body in bodies]
+        blocks = hs_associations.v3_blocks(state, spec, associations, ids)
+        for body in bodies:
+            if int(body["id"]) in blocks:
+                body["associations"] = blocks[int(body["id"])]
+
+    @api.get(base)
+    def list_objects(
+        request: Request,
+        limit: int = 10,
+        after: str | None = None,
+        properties: str | None = None,
+        associations: str | None = None,
+        archived: bool = False,
+    ) -> Response:
+        def handler() -> tuple[int, dict[str, Any]]:
+            body = store.list_page(request, limit, after, archived, spec.wanted(properties))
+            with_associations(body["results"], associations)
+            return 200, body
+
+        return respond(state, request, handler)
+
+    @api.get(base + "/{object_id}")
+    def get_object(
+        request: Request,
+        object_id: str,
+        properties: str | None = None,
+        associations: str | None = None,
+        idProperty: str | None = None,
+        archived: bool = False,
+    ) -> Response:
+        def handler() -> tuple[int, dict[str, Any]]:
+            row = next(iter(store.by_ids([object_id], idProperty, archived).values()), None)
+            if row is None:
+                raise not_found()
+            body = spec.as_json(row, spec.wanted(properties), False)
+            with_associations([body], associations)
+            return 200, body
+
+        return respond(state, request, handler)
+
+    @api.patch(base + "/{object_id}")
+    async def update_object(
+        request: Request, object_id: str, idProperty: str | None = None
+    ) -> Response:
+        body = await read_json(request)
+
+        def handler() -> tuple[int, dict[str, Any]]:
+            row = next(iter(store.by_ids([object_id], idProperty).values()), None)
+            if row is None:
+                raise not_found()
+            props = spec.input_props(body)
+            updated = store.write([(row["id"], props)])[0]
+            return 200, spec.as_json(updated, spec.wanted(None) + list(props), False)
+
+        return respond(state, request, handler)
+
+    @api.post(base)
+    async def create_object(request: Request) -> Response:
+        body = await read_json(request)
+
+        def handler() -> tuple[int, dict[str, Any]]:
+            props = spec.input_props(body)
+            return 201, spec.as_json(
+                store.create([props])[0], spec.wanted(None) + list(props), False
+            )
+
+        return respond(state, request, handler)
+
+    @api.post(base + "/search")
+    async def search(request: Request) -> Response:
+        body = await read_json(request)
+        return respond(state, request, lambda: (200, store.search(body)), search=True)
+
+    @api.post(base + "/batch/read")
+    async def batch_read(request: Request, archived: bool = False) -> Response:
+        body = await read_json(request)
+
+        def handler() -> tuple[int, dict[str, Any]]:
+            inputs = batch_inputs(body)
+            id_property = body.get("idProperty")
+            found = store.by_ids([i.get("id") for i in inputs], id_property, archived)
+            keys = [store.input_key(i.get("id"), id_property) for i in inputs]
+            rows = [found[k] for k in keys if k in found]
+            return 200, batch_body(store.json(rows, spec.wanted(body.get("properties"))))
+
+        return respond(state, request, handler)
+
+    @api.post(base + "/batch/update")
+    async def batch_update(request: Request) -> Response:
+        body = await read_json(request)
+
+        def handler() -> tuple[int, dict[str, Any]]:
+            inputs = batch_inputs(body)
+            found = store.by_ids([i.get("id") for i in inputs], body.get("idProperty"))
+            missing = [str(i.get("id")) for i in inputs if str(i.get("id")) not in found]
+            if missing:
+                raise HubSpotError(
+                    404,
+                    f"Could not get some {spec.singular.upper()} objects, they may be "
+                    f"deleted or not exist. Check that ids are valid. {', '.join(missing)}",
+                    "OBJECT_NOT_FOUND",
+                )
+            changes = [(found[str(i["id"])]["id"], spec.input_props(i)) for i in inputs]
+            return 200, batch_body(store.json(store.write(changes), spec.wanted(None)))
+
+        return respond(state, request, handler)
+
+    @api.post(base + "/batch/create")
+    async def batch_create(request: Request) -> Response:
+        body = await read_json(request)
+
+        def handler() -> tuple[int, dict[str, Any]]:
+            created = store.create([spec.input_props(i) for i in batch_inputs(body)])
+            return 201, batch_body(store.json(created, spec.wanted(None)))
+
+        return respond(state, request, handler)
+
+    @api.post(base + "/batch/upsert")
+    async def batch_upsert(request: Request) -> Response:
+        body = await read_json(request)
+
+        def handler() -> tuple[int, dict[str, Any]]:
+            inputs = batch_inputs(body)
+            id_property = {i.get("idProperty") for i in inputs}
+            if len(id_property) != 1 or None in id_property:
+                raise HubSpotError(400, "Every input needs the same idProperty")
+            prop = id_property.pop()
+            with state.write_lock:
+                return 200, batch_body([_upsert_one(store, prop, i) for i in inputs])
+
+        return respond(state, request, handler)
 
 
-def _sorts(sorts: list[Any]) -> str:
-    parts = []
-    for s in sorts[:1]:  # HubSpot honours one sort
-        if isinstance(s, str):
-            prop, desc = s.lstrip("-"), s.startswith("-")
-        else:
-            prop = str(s.get("propertyName", ""))
-            desc = str(s.get("direction", "ASCENDING")).upper() == "DESCENDING"
-        parts.append(f"{_column(prop)} {'DESC' if desc else 'ASC'}")
-    parts.append("id ASC")
-    return ", ".join(parts)
+def _upsert_one(store: ObjectStore, prop: str, item: dict[str, Any]) -> dict[str, Any]:
+    """Update the object the input names, or create it (with the unique property set)."""
+    spec = store.spec
+    props = spec.input_props(item)
+    found = store.by_ids([item.get("id")], prop)
+    existing = found.get(store.input_key(item.get("id"), prop))
+    if existing is not None:
+        row = store.write([(existing["id"], props)])[0]
+    else:
+        if prop == spec.unique:
+            props.setdefault(prop, str(item.get("id")))
+        row = store.create([props])[0]
+    return {**spec.as_json(row, spec.wanted(None), False), "new": existing is None}
 
 
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+def _owner_routes(api: APIRouter, state: SandboxState) -> None:
+    @api.get("/crm/v3/owners")
+    @api.get("/crm/v3/owners/")
+    def owners(
+        request: Request,
+        limit: int = 100,
+        after: str | None = None,
+        email: str | None = None,
+        archived: bool = False,
+    ) -> Response:
+        def handler() -> tuple[int, dict[str, Any]]:
+            if not 1 <= limit <= OWNER_LIMIT:
+                raise HubSpotError(400, f"limit must be between 1 and {OWNER_LIMIT}")
+            where, params = "WHERE archived = ? AND id > ?", [archived, after or ""]
+            if email:
+                where, params = where + " AND lower(email) = ?", [*params, email.lower()]
+            found = query(
+                state, f"{_OWNER_SELECT} {where} ORDER BY id LIMIT ?", [*params, limit + 1]
+            )
+            body: dict[str, Any] = {"results": [_owner_json(r) for r in found[:limit]]}
+            if len(found) > limit:
+                nxt = found[limit - 1]["id"]
+                link = str(request.url.include_query_params(after=nxt))
+                body["paging"] = {"next": {"after": nxt, "link": link}}
+            return 200, body
+
+        return respond(state, request, handler)
 
 
-def _inputs(body: dict[str, Any]) -> list[dict[str, Any]]:
-    inputs = body.get("inputs")
-    if not isinstance(inputs, list) or not inputs:
-        raise HubSpotError(400, "inputs must be a non-empty list")
-    if len(inputs) > BATCH_LIMIT:
-        raise HubSpotError(400, f"Batch size {len(inputs)} exceeds the limit of {BATCH_LIMIT}")
-    return [i if isinstance(i, dict) else {"id": i} for i in inputs]
-
-
-def _input_props(item: dict[str, Any]) -> dict[str, Any]:
-    props = item.get("properties") or {}
-    if not isinstance(props, dict):
-        raise HubSpotError(400, "properties must be an object")
-    unknown = [p for p in props if p not in WRITABLE]
-    if unknown:
-        raise HubSpotError(
-            400,
-            f'Property values were not valid: [{{"name":"{unknown[0]}",'
-            f'"error":"PROPERTY_DOESNT_EXIST"}}]',
-        )
-    return {k: (None if v is None else str(v)) for k, v in props.items()}
-
-
-def _batch(results: list[dict[str, Any]]) -> dict[str, Any]:
-    stamp = hs_time(datetime.now())
-    return {"status": "COMPLETE", "results": results, "startedAt": stamp, "completedAt": stamp}
+def _owner_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "type": "PERSON",
+        "userIdIncludingInactive": row["userId"],
+        "createdAt": hs_time(row["createdAt"]),
+        "updatedAt": hs_time(row["updatedAt"]),
+    }

@@ -1,8 +1,8 @@
 """What happens to people and deals on an advanced day, beyond their activities.
 
-New people arrive (Marketo; some also in HubSpot and as Salesforce Leads), Salesforce
-Leads convert (Contact, Account, Opportunity), open opportunities move a stage or close
-Won or Lost, and Marketo merges duplicate leads (the loser is reported by
+New people arrive (Marketo; some also in HubSpot, with their companies, and as Salesforce
+Leads), Salesforce Leads convert (Contact, Account, Opportunity), open opportunities move
+a stage or close Won or Lost, and Marketo merges duplicate leads (the loser is reported by
 ``deletedleads.json``). Every choice is driven by the people's latent propensity and
 drawn from a generator seeded with (seed, step, day) or a hash of (seed, day, record id),
 so an advance is the same for the same (seed, days).
@@ -20,7 +20,13 @@ from nurture.sandbox import names as nm
 from nurture.sandbox import systems
 from nurture.sandbox.activity import FORM, FORMS, Events, LeadState
 from nurture.sandbox.clock import DAY, to_datetime
-from nurture.sandbox.people import LEADS_PER_COMPANY, make_companies, make_people
+from nurture.sandbox.people import (
+    LEADS_PER_COMPANY,
+    Companies,
+    People,
+    make_companies,
+    make_people,
+)
 from nurture.sandbox.sfids import sf_ids, sf_seq
 
 NEW_PEOPLE_PER_MILLE = 2  # new people a day, per thousand people of the world
@@ -122,29 +128,7 @@ def add_people(
         con, "persons", systems.person_rows(pp, co, state, lead_source, truth["propensity"], fate)
     )
     _insert(con, "mkto_lead", {k: _plain(v) for k, v in mkto.items()})
-    h = np.flatnonzero(in_hs)
-    _insert(
-        con,
-        "hs_contact",
-        {
-            "id": 1000 + pp.person_id[h],
-            "person_id": pp.person_id[h],
-            "email": [pp.email[i] for i in h],
-            "firstname": [pp.first_name[i] for i in h],
-            "lastname": [pp.last_name[i] for i in h],
-            "company": [co.variants[pp.company[i]][1] for i in h],
-            "jobtitle": [pp.title[i] for i in h],
-            "industry": [
-                nm.INDUSTRIES[co.industry[pp.company[i]]].upper().replace(" ", "_") for i in h
-            ],
-            "lifecyclestage": ["lead"] * len(h),
-            "hs_lead_status": ["NEW"] * len(h),
-            "hubspot_owner_id": pa.array([None] * len(h), type=pa.string()),
-            "createdate": _ts(hs_at[h]),
-            "lastmodifieddate": _ts(hs_at[h]),
-            "archived": np.zeros(len(h), dtype=bool),
-        },
-    )
+    _add_hubspot(con, rng, pp, co, in_hs, hs_at)
     s = np.flatnonzero(in_sf)
     _insert(
         con,
@@ -174,6 +158,40 @@ def add_people(
     staged["seq"] = np.arange(len(staged["lead"]), dtype=np.int32)
     _insert(con, "_stage", staged)
     return n
+
+
+def _add_hubspot(
+    con: duckdb.DuckDBPyConnection,
+    rng: np.random.Generator,
+    pp: People,
+    co: Companies,
+    in_hs: np.ndarray,
+    created: np.ndarray,
+) -> None:
+    """New people's HubSpot contacts (new leads), their companies and associations."""
+    h = np.flatnonzero(in_hs)
+    contacts = {
+        "id": 1000 + pp.person_id[h],
+        "person_id": pp.person_id[h],
+        "email": [pp.email[i] for i in h],
+        "firstname": [pp.first_name[i] for i in h],
+        "lastname": [pp.last_name[i] for i in h],
+        "company": [co.variants[pp.company[i]][1] for i in h],
+        "jobtitle": [pp.title[i] for i in h],
+        "industry": [systems.hs_industry(co.industry[pp.company[i]]) for i in h],
+        "lifecyclestage": ["lead"] * len(h),
+        "hs_lead_status": ["NEW"] * len(h),
+        "hubspot_owner_id": pa.array([None] * len(h), type=pa.string()),
+        "createdate": _ts(created[h]),
+        "lastmodifieddate": _ts(created[h]),
+        "archived": np.zeros(len(h), dtype=bool),
+    }
+    companies, links = systems.hubspot_companies(
+        rng, co, pp, in_hs, contacts, update_share=0.0, archive_share=0.0
+    )
+    _insert(con, "hs_contact", contacts)
+    _insert(con, "hs_company", {k: _plain(v) for k, v in companies.items()})
+    _insert(con, "hs_contact_company", links)
 
 
 def _plain(value: Any) -> Any:

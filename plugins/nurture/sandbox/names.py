@@ -260,3 +260,22 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/demo-request", "contact"),
     ("/careers", "careers"),
 )
+
+# Where companies sit, as a CRM records it: Japanese companies by city, others (city, country).
+JP_CITIES: tuple[str, ...] = (
+    "東京都",
+    "大阪市",
+    "名古屋市",
+    "横浜市",
+    "福岡市",
+    "札幌市",
+    "京都市",
+)
+INTL_CITIES: tuple[tuple[str, str], ...] = (
+    ("San Francisco", "United States"),
+    ("New York", "United States"),
+    ("London", "United Kingdom"),
+    ("Singapore", "Singapore"),
+    ("Sydney", "Australia"),
+    ("Berlin", "Germany"),
+)

@@ -13,6 +13,7 @@ import base64
 import csv
 import io
 import itertools
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -102,8 +103,8 @@ class Job:
 
 
 def csv_value(value: Any) -> str:
-    if value is None:
-        return ""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""  # null, as Salesforce writes it (it has no NaN)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):

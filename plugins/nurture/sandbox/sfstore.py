@@ -3,6 +3,7 @@ share (field checks, type coercion, id allocation, upsert by external id)."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,8 @@ class SfError(Exception):
 
 
 def sf_value(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None  # Salesforce has no NaN; an unset number field is null
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
     if isinstance(value, date):

@@ -1,10 +1,13 @@
-"""How one chunk of people appears in each system: Marketo leads, HubSpot contacts, and
-the Salesforce sales process (leads, accounts, contacts, opportunities, stage history).
+"""How one chunk of people appears in each system: Marketo leads, HubSpot contacts and
+companies (with their associations), HubSpot owners, and the Salesforce sales process
+(leads, accounts, contacts, opportunities, stage history).
 
 Also decides each person's true outcome from fit and realised engagement.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +20,20 @@ from nurture.sandbox.sfids import sf_ids
 
 SF_USERS = 12
 HS_OWNERS = (11_001, 11_002, 11_003, 11_004, 11_005, 11_006)
+# Owners who left: archived in HubSpot (records keep their ids), never assigned new records.
+HS_FORMER_OWNERS = (11_007,)
+HS_COMPANY_BASE = 20_000_000  # a HubSpot company id is this plus the world's company id
+HS_STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+)
+SECOND_COMPANY_SHARE = 0.03  # contacts also associated (unlabeled) with a second company
+COMPANY_UPDATED_SHARE = 0.5  # built companies edited since their creation
+COMPANY_ARCHIVED_SHARE = 0.02  # built companies archived (merged or cleaned up)
 LEAD_SOURCES = (
     "Web",
     "Trade Show",
@@ -268,15 +285,106 @@ def hubspot_contacts(
         "lastname": [pp.last_name[i] for i in idx],
         "company": [co.variants[pp.company[i]][1] for i in idx],
         "jobtitle": [pp.title[i] for i in idx],
-        "industry": [
-            nm.INDUSTRIES[co.industry[pp.company[i]]].upper().replace(" ", "_") for i in idx
-        ],
+        "industry": [hs_industry(co.industry[pp.company[i]]) for i in idx],
         "lifecyclestage": [stages[i] for i in idx],
         "hs_lead_status": [statuses[i] for i in idx],
         "hubspot_owner_id": [str(o) if h else None for o, h in zip(owner, has_owner, strict=True)],
         "createdate": _ts(created),
         "lastmodifieddate": _ts(modified),
         "archived": rng.random(len(idx)) < 0.01,
+    }
+
+
+def hs_industry(code: int) -> str:
+    """HubSpot's industry enumeration value for an index into names.INDUSTRIES."""
+    return nm.INDUSTRIES[int(code)].upper().replace(" ", "_")
+
+
+def hubspot_companies(
+    rng: np.random.Generator,
+    co: Companies,
+    pp: People,
+    in_hs: np.ndarray,
+    contacts: dict[str, Any],
+    *,
+    update_share: float,
+    archive_share: float,
+) -> tuple[dict[str, object], dict[str, object]]:
+    """HubSpot companies of the chunk (those with a HubSpot contact) and the contacts'
+    company associations. ``contacts`` are the rows of the people ``in_hs``, in order.
+
+    A company is created with its first contact, takes the most advanced lifecycle stage
+    of its contacts and an owner once it is past ``lead``.
+    """
+    slot_of = pp.company[np.flatnonzero(in_hs)]
+    present, slot = np.unique(slot_of, return_inverse=True)
+    m = len(present)
+    created = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(created, slot, _seconds(contacts["createdate"]))
+    rank = np.zeros(m, dtype=np.int64)
+    np.maximum.at(rank, slot, [HS_STAGES.index(s) for s in contacts["lifecyclestage"]])
+    modified = _random_update(rng, created, update_share)
+    owner = np.array(HS_OWNERS)[rng.integers(0, len(HS_OWNERS), m)]
+    place = rng.integers(0, 1 << 16, m)
+    jp = co.is_japanese[present]
+    intl = [nm.INTL_CITIES[k % len(nm.INTL_CITIES)] for k in place]
+    companies = {
+        "id": HS_COMPANY_BASE + co.company_id[present],
+        "company_id": co.company_id[present],
+        "name": [co.name[c] for c in present],
+        "domain": [co.domain[c] for c in present],
+        "industry": [hs_industry(co.industry[c]) for c in present],
+        "numberofemployees": co.employees[present],
+        "city": [
+            nm.JP_CITIES[k % len(nm.JP_CITIES)] if j else city
+            for k, j, (city, _) in zip(place, jp, intl, strict=True)
+        ],
+        "country": ["Japan" if j else country for j, (_, country) in zip(jp, intl, strict=True)],
+        "lifecyclestage": [HS_STAGES[r] for r in rank],
+        "hubspot_owner_id": [str(o) if r > 1 else None for o, r in zip(owner, rank, strict=True)],
+        "createdate": _ts(created),
+        "hs_lastmodifieddate": _ts(modified),
+        "archived": rng.random(m) < archive_share,
+    }
+    links = _company_links(rng, np.asarray(contacts["id"]), companies["id"], slot)
+    return companies, links
+
+
+def _company_links(
+    rng: np.random.Generator, contact_ids: np.ndarray, company_ids: np.ndarray, slot: np.ndarray
+) -> dict[str, object]:
+    """Each contact's own company (primary) and, for a few, a second one (unlabeled)."""
+    n, m = len(contact_ids), len(company_ids)
+    second = rng.random(n) < SECOND_COMPANY_SHARE
+    other = (slot + rng.integers(1, max(m, 2), n)) % max(m, 1)
+    extra = second & (other != slot)
+    return {
+        "contact_id": np.concatenate([contact_ids, contact_ids[extra]]).astype(np.int64),
+        "company_id": np.concatenate([company_ids[slot], company_ids[other[extra]]]).astype(
+            np.int64
+        ),
+        "is_primary": np.concatenate([np.ones(n, dtype=bool), np.zeros(int(extra.sum()), bool)]),
+    }
+
+
+def _seconds(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[s]").astype(np.int64)
+
+
+def hs_owners() -> dict[str, object]:
+    """HubSpot owners: the active sales team and the former owners (archived)."""
+    ids = HS_OWNERS + HS_FORMER_OWNERS
+    since = history_start() - 400 * DAY
+    left = np.array([o in HS_FORMER_OWNERS for o in ids])
+    return {
+        "id": [str(o) for o in ids],
+        "email": [f"owner{k + 1}@nurture-demo.example.com" for k in range(len(ids))],
+        "firstName": [nm.EN_FIRST[k] for k in range(len(ids))],
+        "lastName": [nm.EN_LAST[k] for k in range(len(ids))],
+        "userId": np.array(ids, dtype=np.int64) + 9_000_000,
+        "createdAt": _ts(np.full(len(ids), since, dtype=np.int64)),
+        "updatedAt": _ts(np.where(left, history_start() - 30 * DAY, since)),
+        "archived": left,
     }
 
 

@@ -6,12 +6,14 @@ file is built under a temporary name and renamed, so a crash never leaves half a
 
 Tables (see ``TABLES`` for columns): ground truth ``companies``, ``persons``; Marketo
 ``mkto_lead``, ``activities``, ``campaigns``, ``emails``; HubSpot ``hs_contact``,
-``hs_owner``; Salesforce ``sf_lead``, ``sf_account``, ``sf_contact``, ``sf_opportunity``,
-``sf_opportunity_history``, ``sf_opportunity_contact_role``, ``sf_user``, ``sf_task``,
-``sf_campaign_member`` (built from the activities after them) and the view ``sf_campaign``
-(launched programs as of the advanced day, made by ``ensure_schema``); ``mkto_deleted_lead``
-(leads merged away on advance, empty in a fresh world); and ``meta`` (seed, leads, days
-advanced). A world built before the late tables gets them when opened read-write.
+``hs_company``, ``hs_contact_company`` (associations; the view ``hs_contact_company_live``
+holds those the API serves) and ``hs_owner``; Salesforce ``sf_lead``, ``sf_account``,
+``sf_contact``, ``sf_opportunity``, ``sf_opportunity_history``,
+``sf_opportunity_contact_role``, ``sf_user``, ``sf_task``, ``sf_campaign_member`` (built
+from the activities after them) and the view ``sf_campaign`` (launched programs as of the
+advanced day, made by ``ensure_schema``); ``mkto_deleted_lead`` (leads merged away on
+advance, empty in a fresh world); and ``meta`` (seed, leads, days advanced). A world
+built before the late tables gets them when opened read-write.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from nurture.sandbox.people import LEADS_PER_COMPANY, make_companies, make_peopl
 from nurture.sandbox.sfids import sf_ids
 
 CHUNK = 5000
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_LEADS = 1_000_000
 
 TABLES: dict[str, str] = {
@@ -104,6 +106,11 @@ TABLES: dict[str, str] = {
     "sf_task": """"Id" VARCHAR, "WhoId" VARCHAR, "Subject" VARCHAR, "Description" VARCHAR,
         "Status" VARCHAR, "Priority" VARCHAR, "ActivityDate" DATE, "OwnerId" VARCHAR,
         "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+    "hs_company": """id BIGINT, company_id BIGINT, name VARCHAR, domain VARCHAR,
+        industry VARCHAR, numberofemployees BIGINT, city VARCHAR, country VARCHAR,
+        lifecyclestage VARCHAR, hubspot_owner_id VARCHAR, createdate TIMESTAMP,
+        hs_lastmodifieddate TIMESTAMP, archived BOOLEAN""",
+    "hs_contact_company": "contact_id BIGINT, company_id BIGINT, is_primary BOOLEAN",
     "hs_owner": """id VARCHAR, email VARCHAR, "firstName" VARCHAR, "lastName" VARCHAR,
         "userId" BIGINT, "createdAt" TIMESTAMP, "updatedAt" TIMESTAMP, archived BOOLEAN""",
     "campaigns": """campaign_id INTEGER, name VARCHAR, channel VARCHAR, program_type VARCHAR,
@@ -280,23 +287,7 @@ def _write_static(con: duckdb.DuckDBPyConnection, seed: int, leads: int, cal: Ca
             rows["appeal"].append(float(cal.creative_appeal[creative]))
     _insert(con, "emails", rows)
     _insert(con, "sf_user", systems.sf_users())
-    since = np.full(len(systems.HS_OWNERS), history_start() - 400 * 86_400, dtype="datetime64[s]")
-    _insert(
-        con,
-        "hs_owner",
-        {
-            "id": [str(o) for o in systems.HS_OWNERS],
-            "email": [
-                f"owner{k + 1}@nurture-demo.example.com" for k in range(len(systems.HS_OWNERS))
-            ],
-            "firstName": [nm.EN_FIRST[k] for k in range(len(systems.HS_OWNERS))],
-            "lastName": [nm.EN_LAST[k] for k in range(len(systems.HS_OWNERS))],
-            "userId": np.array(systems.HS_OWNERS, dtype=np.int64) + 9_000_000,
-            "createdAt": since,
-            "updatedAt": since,
-            "archived": np.zeros(len(systems.HS_OWNERS), dtype=bool),
-        },
-    )
+    _insert(con, "hs_owner", systems.hs_owners())
 
 
 def _build_chunk(
@@ -336,6 +327,15 @@ def _build_chunk(
     )
     in_hs = rng.random(n) < 0.6
     hs = systems.hubspot_contacts(rng, pp, co, state, in_hs, sf_status, opp_state)
+    hs_companies, hs_links = systems.hubspot_companies(
+        rng,
+        co,
+        pp,
+        in_hs,
+        hs,
+        update_share=systems.COMPANY_UPDATED_SHARE,
+        archive_share=systems.COMPANY_ARCHIVED_SHARE,
+    )
 
     _insert(con, "companies", systems.company_rows(co))
     fate = {
@@ -355,6 +355,8 @@ def _build_chunk(
     _insert(con, "mkto_lead", mkto)
     _insert(con, "mkto_lead", dups)
     _insert(con, "hs_contact", hs)
+    _insert(con, "hs_company", hs_companies)
+    _insert(con, "hs_contact_company", hs_links)
     for table, cols in sf_tables.items():
         _insert(con, table, cols)
     staged = events.arrays()
@@ -445,7 +447,7 @@ left join mkto_lead as l on l.id = s.lead and s.type = {NEW_LEAD}
 
 
 # Tables added after format 1: created empty (or filled) when an older world is opened.
-_LATE_TABLES = ("mkto_deleted_lead", "sf_campaign_member")
+_LATE_TABLES = ("mkto_deleted_lead", "sf_campaign_member", "hs_company", "hs_contact_company")
 # Activity types that make a campaign member "Responded": visit, form, click, status change.
 _RESPONSE_TYPES = "(1, 2, 11, 104)"
 
@@ -457,8 +459,9 @@ def _sf_id_sql(sobject: str, seq_sql: str) -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create what a world opened read-write needs beyond format 1: the late tables (empty)
-    and the ``sf_campaign`` view of launched campaigns (it follows the advanced day)."""
+    """Create what a world opened read-write needs beyond format 1: the late tables (empty),
+    the ``sf_campaign`` view of launched campaigns (it follows the advanced day) and the
+    ``hs_contact_company_live`` view of the associations HubSpot serves."""
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     for name in _LATE_TABLES:
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({TABLES[name]})")
@@ -479,6 +482,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 as "SystemModstamp",
             false as "IsDeleted"
         from campaigns where cast(launch_at as date) <= {today}""")
+    # HubSpot serves no association of an archived contact or company.
+    con.execute("""
+        CREATE OR REPLACE VIEW hs_contact_company_live AS
+        select l.contact_id, l.company_id, l.is_primary
+        from hs_contact_company as l
+        join hs_contact as c on c.id = l.contact_id and not c.archived
+        join hs_company as m on m.id = l.company_id and not m.archived""")
 
 
 def build_campaign_members(con: duckdb.DuckDBPyConnection, since_id: int = 0) -> int:
@@ -546,6 +556,16 @@ _COUNTS = {
     "marketo_activities": "SELECT count(*) FROM activities",
     "hubspot_contacts": "SELECT count(*) FROM hs_contact WHERE NOT archived",
     "hubspot_contacts_archived": "SELECT count(*) FROM hs_contact WHERE archived",
+    "hubspot_contacts_all": "SELECT count(*) FROM hs_contact",
+    "hubspot_companies": "SELECT count(*) FROM hs_company WHERE NOT archived",
+    "hubspot_companies_archived": "SELECT count(*) FROM hs_company WHERE archived",
+    "hubspot_companies_all": "SELECT count(*) FROM hs_company",
+    # one row per association type: a primary company is typed 1 (Primary) and 279
+    "hubspot_contact_company_associations": (
+        "SELECT count(*) + count(*) FILTER (WHERE is_primary) FROM hs_contact_company_live"
+    ),
+    "hubspot_owners": "SELECT count(*) FROM hs_owner WHERE NOT archived",
+    "hubspot_owners_archived": "SELECT count(*) FROM hs_owner WHERE archived",
     "salesforce_leads": 'SELECT count(*) FROM sf_lead WHERE NOT "IsDeleted"',
     "salesforce_leads_all": "SELECT count(*) FROM sf_lead",
     "salesforce_contacts": 'SELECT count(*) FROM sf_contact WHERE NOT "IsDeleted"',
@@ -559,6 +579,10 @@ _COUNTS = {
 _LATE_COUNTS = {
     "marketo_deleted_leads": "mkto_deleted_lead",
     "salesforce_campaign_members": "sf_campaign_member",
+    "hubspot_companies": "hs_company",
+    "hubspot_companies_archived": "hs_company",
+    "hubspot_companies_all": "hs_company",
+    "hubspot_contact_company_associations": "hs_contact_company",
 }
 
 
@@ -610,6 +634,8 @@ def write_truth(world: Path | str, out_dir: Path | str) -> dict[str, Path]:
                     (select list(m.id order by m.id) from mkto_lead as m
                         where m.person_id = p.person_id) as marketo_lead_ids,
                     h.id as hubspot_contact_id,
+                    (select min(c.id) from hs_company as c where c.company_id = p.company_id)
+                        as hubspot_company_id,
                     -- a handed-over lead joins its person on a verdict; the first one counts
                     (select min(s."Id") from sf_lead as s where s.person_id = p.person_id)
                         as sfdc_lead_id

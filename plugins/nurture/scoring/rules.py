@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from nurture.config import INCLUDE_DIR
+from nurture.yamlconfig import load_yaml_model
 
 RULES_PATH = INCLUDE_DIR / "scoring" / "rules.yaml"
 
@@ -92,42 +92,5 @@ class Rules(_Strict):
             raise ValueError(f"mql names grades that are not defined: {sorted(unknown)}")
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line number of a validation error's location in the YAML text."""
-    node = yaml.compose(text)
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == str(part)), None)
-            if match is None:
-                break
-            line, node = match.start_mark.line + 1, match
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
 def load_rules(path: Path = RULES_PATH) -> Rules:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulesError(f"cannot read scoring rules {path}: {exc.strerror}") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        return Rules.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            line = _line_of(text, err["loc"])
-            where = f"line {line}, " if line else ""
-            problems.append(f"{path}: {where}field {field}: {err['msg']}")
-        raise RulesError("\n".join(problems)) from exc
+    return load_yaml_model(path, Rules, RulesError, "scoring rules")

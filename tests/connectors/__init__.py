@@ -1,0 +1,1 @@
+"""Connector unit tests (a package, so names may repeat those in tests/sandbox)."""
