@@ -80,7 +80,6 @@ def test_modified_reads_every_object_once_past_the_cap(obj, monkeypatch) -> None
     )
     fake = FakeSearch(records)
     monkeypatch.setattr(client, "_search", fake)
-    client.search_interval = 0.0
     try:
         pages = list(client.modified(obj, START, START + timedelta(seconds=400)))
     finally:
