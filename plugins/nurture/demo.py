@@ -59,8 +59,9 @@ def airflow_env(
         "NURTURE_RETRY_DELAY_SECONDS": "2",
     }
     for conn_id, (login, password) in SANDBOX_CREDENTIALS.items():
+        # The sandbox's request-limit refusals clear at once: no 30 s Salesforce back-off.
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = connection_env(
-            base_url, login, password, history_start=history_start
+            base_url, login, password, history_start=history_start, limit_backoff_seconds=1
         )
     env["AIRFLOW_CONN_SLACK_DEFAULT"] = connection_env(f"{base_url}/hooks/slack/nurture", "", "")
     return env

@@ -30,6 +30,8 @@ def _sync(source: str, faults: str, home: Path, work: Path) -> Settings:
         until = datetime.fromisoformat(today).replace(tzinfo=UTC) + timedelta(days=1)
         conn = connection(source, url, until)
         conn.extra["timeout_seconds"] = 10  # the sandbox's stalls outlast any timeout
+        # The sandbox's request-limit refusals clear at once; production waits 30 s first.
+        conn.extra["limit_backoff_seconds"] = 0.2
         summary = run_sync(source, settings, until=until, conn=conn)
     assert summary.quarantined == {}, summary.quarantined
     return settings

@@ -190,8 +190,15 @@ def rate_limited(api: str, policy: str, retry_after: int = 1) -> Response:
             headers={"Retry-After": str(retry_after)},
         )
     if api == "salesforce":
+        # The transient kind (too many concurrent long requests); `TotalRequests` is the
+        # org's daily allowance, which no retry within a day gets past.
         return JSONResponse(
-            [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+            [
+                {
+                    "message": "ConcurrentPerOrgLongTxn Limit exceeded.",
+                    "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                }
+            ],
             status_code=403,
         )
     # Marketo answers HTTP 200 with error 606 in the envelope.
