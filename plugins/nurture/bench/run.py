@@ -32,8 +32,8 @@ class Sizes:
 
 QUICK = Sizes(
     extract_leads=1_500,
-    marketo_calls=12,
-    hubspot_calls=6,
+    marketo_calls=110,  # just past the first burst: a rate, if a rough one
+    hubspot_calls=12,
     load_leads=1_500,
     load_rows=5_000,
     incremental_leads=600,
