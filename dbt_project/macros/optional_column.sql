@@ -27,3 +27,13 @@
         cast(null as {{ data_type }})
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    optional_text(column_names, column_name, lower=false): an optional text column
+    trimmed (and lower-cased when asked), null when empty: dlt loads "" for fields
+    the source leaves blank, and staging should not tell the two apart.
+-#}
+{% macro optional_text(column_names, column_name, lower=false) -%}
+    {%- set value = 'trim(' ~ optional_column(column_names, column_name, dbt.type_string()) ~ ')' -%}
+    nullif({{ 'lower(' ~ value ~ ')' if lower else value }}, '')
+{%- endmacro %}

@@ -4,7 +4,10 @@ A few dozen leads, contacts and activities with the edge cases the marts must
 handle: the same record in two dlt loads, mixed-case and full-width e-mails,
 Japanese company legal forms, deleted Salesforce leads, archived HubSpot
 contacts, duplicate Marketo leads, records without a usable address, unknown
-activity types and activities of a lead that was never loaded.
+activity types and activities of a lead that was never loaded. Plus a handful of
+records for every other raw table (Marketo programs, e-mails and deletions, HubSpot
+companies, owners and associations, the Salesforce objects, dropped files), again
+with overlapping loads, soft deletes and columns dlt has not created yet.
 
 Run it by hand to fill a warehouse for `dbt build`:
 
@@ -30,7 +33,40 @@ CHANGED_LEAD_ID = 1011  # Jane Doe, known to Marketo only
 ORPHAN_LEAD_ID = 424242  # activities of a lead that was never loaded
 UNKNOWN_TYPE_GUID = "guid-extra-0"
 
-TABLES: dict[str, list[tuple[str, str]]] = {
+Columns = list[tuple[str, str]]
+TSTZ = "timestamp with time zone"
+DLT_COLUMNS: Columns = [("_dlt_load_id", "varchar"), ("_dlt_id", "varchar")]
+
+
+def _text(*names: str) -> Columns:
+    return [(name, "varchar") for name in names]
+
+
+def _sfdc(*fields: tuple[str, str], deletable: bool = True) -> Columns:
+    """A Salesforce object table: Id, its fields, the audit columns every object has."""
+    audit = [("created_date", TSTZ), ("system_modstamp", TSTZ)]
+    return [
+        ("id", "varchar"),
+        *fields,
+        *audit,
+        *([("is_deleted", "boolean")] if deletable else []),
+        *DLT_COLUMNS,
+    ]
+
+
+# the columns of every raw_files kind table; no _dlt_id (loaded as Arrow pages)
+FILE_ROW_COLUMNS: Columns = [
+    ("file_sha256", "varchar"),
+    ("row_number", "bigint"),
+    *_text("company", "department", "title", "last_name", "first_name", "full_name"),
+    *_text("last_name_kana", "first_name_kana", "email", "phone", "mobile", "postal_code"),
+    *_text("address", "url"),
+    ("met_on", "date"),
+    *_text("event_name", "owner", "note", "extra"),
+    ("_dlt_load_id", "varchar"),
+]
+
+TABLES: dict[str, Columns] = {
     "raw_marketo.leads": [
         ("id", "bigint"),
         ("email", "varchar"),
@@ -100,6 +136,123 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("is_deleted", "boolean"),
         ("created_date", "timestamp with time zone"),
         ("system_modstamp", "timestamp with time zone"),
+        ("_dlt_load_id", "varchar"),
+        ("_dlt_id", "varchar"),
+    ],
+    "raw_marketo.deleted_leads": [
+        ("lead_id", "bigint"),
+        ("id", "bigint"),
+        ("marketo_guid", "varchar"),
+        ("activity_date", TSTZ),
+        ("activity_type_id", "bigint"),
+        ("primary_attribute_value_id", "bigint"),
+        ("primary_attribute_value", "varchar"),
+        ("merged_into_lead_id", "bigint"),
+        *DLT_COLUMNS,
+    ],
+    # no status or workspace yet: empty in every program so far (schema drift)
+    "raw_marketo.programs": [
+        ("id", "bigint"),
+        *_text("name", "type", "channel", "tag_content_type"),
+        ("created_at", TSTZ),
+        ("updated_at", TSTZ),
+        ("start_date", TSTZ),
+        ("end_date", TSTZ),
+        *DLT_COLUMNS,
+    ],
+    "raw_marketo.emails": [
+        ("id", "bigint"),
+        *_text("name", "subject"),
+        ("program_id", "bigint"),
+        *_text("status", "description"),
+        ("created_at", TSTZ),
+        ("updated_at", TSTZ),
+        ("is_open_tracking_disabled", "boolean"),
+        *DLT_COLUMNS,
+    ],
+    "raw_hubspot.companies": [
+        ("id", "varchar"),
+        *_text("name", "domain", "industry"),
+        ("numberofemployees", "bigint"),
+        *_text("city", "country", "lifecyclestage", "hubspot_owner_id"),
+        ("createdate", TSTZ),
+        ("hs_lastmodifieddate", TSTZ),
+        ("hs_object_id", "varchar"),
+        ("archived", "boolean"),
+        ("archived_at", TSTZ),
+        *DLT_COLUMNS,
+    ],
+    "raw_hubspot.owners": [
+        ("id", "varchar"),
+        *_text("email", "first_name", "last_name"),
+        ("user_id", "bigint"),
+        ("created_at", TSTZ),
+        ("updated_at", TSTZ),
+        ("archived", "boolean"),
+        *DLT_COLUMNS,
+    ],
+    "raw_hubspot.contact_company_associations": [
+        ("contact_id", "varchar"),
+        ("company_id", "varchar"),
+        ("association_type_id", "bigint"),
+        *_text("association_category", "association_label"),
+        *DLT_COLUMNS,
+    ],
+    "raw_salesforce.contacts": _sfdc(
+        *_text("account_id", "email", "first_name", "last_name", "title", "department"),
+        *_text("lead_source", "owner_id"),
+    ),
+    "raw_salesforce.accounts": _sfdc(
+        *_text("name", "website", "industry"), ("number_of_employees", "bigint"), *_text("owner_id")
+    ),
+    "raw_salesforce.opportunities": _sfdc(
+        *_text("account_id", "name", "stage_name"),
+        ("amount", "double precision"),
+        ("close_date", "date"),
+        ("is_closed", "boolean"),
+        ("is_won", "boolean"),
+        ("probability", "double precision"),
+        *_text("lead_source", "owner_id"),
+    ),
+    "raw_salesforce.opportunity_history": _sfdc(
+        *_text("opportunity_id", "stage_name"),
+        ("amount", "double precision"),
+        ("close_date", "date"),
+        ("probability", "double precision"),
+    ),
+    "raw_salesforce.opportunity_contact_roles": _sfdc(
+        *_text("opportunity_id", "contact_id", "role"), ("is_primary", "boolean")
+    ),
+    # no task yet: the table exists, empty (docs/contracts.md)
+    "raw_salesforce.tasks": _sfdc(
+        *_text("who_id", "subject", "description", "status", "priority"),
+        ("activity_date", "date"),
+        *_text("owner_id"),
+    ),
+    "raw_salesforce.campaigns": _sfdc(
+        *_text("name", "type"),
+        ("start_date", "date"),
+        ("end_date", "date"),
+        ("is_active", "boolean"),
+    ),
+    "raw_salesforce.campaign_members": _sfdc(
+        *_text("campaign_id", "lead_id", "contact_id", "status"), ("has_responded", "boolean")
+    ),
+    "raw_salesforce.users": _sfdc(
+        *_text("name", "first_name", "last_name", "email", "title"),
+        ("is_active", "boolean"),
+        deletable=False,
+    ),
+    "raw_files.trade_show": FILE_ROW_COLUMNS,
+    # an export without the free-form columns: no extra yet
+    "raw_files.business_cards": [c for c in FILE_ROW_COLUMNS if c[0] != "extra"],
+    "raw_files.imported_files": [
+        ("sha256", "varchar"),
+        *_text("name", "kind", "encoding"),
+        ("rows", "bigint"),
+        ("quarantined", "bigint"),
+        ("imported_at", TSTZ),
+        *_text("run_id"),
         ("_dlt_load_id", "varchar"),
         ("_dlt_id", "varchar"),
     ],
@@ -315,6 +468,15 @@ class RawWorld:
         row["_dlt_id"] = f"{table}:{len(self.rows[table])}"
         self.rows[table].append(row)
 
+    def add_many(self, table: str, rows: Iterable[dict[str, Any]], **common: Any) -> None:
+        for values in rows:
+            self.add(table, **{**common, **values})
+
+    def reload(self, table: str, key: str, value: Any, load_id: str, **changes: Any) -> None:
+        """The record `key = value` delivered again by a later load, maybe changed."""
+        row = next(row for row in reversed(self.rows[table]) if row[key] == value)
+        self.add(table, **{**row, **changes, "_dlt_load_id": load_id})
+
 
 def _email_variant(email: str, system: str, index: int) -> str:
     """The same address as each system tends to hold it."""
@@ -510,7 +672,386 @@ def build_world() -> RawWorld:
             campaign_id=77,
             _dlt_load_id=LOAD_2,
         )
+    _add_assets_and_crm_objects(world)
+    _add_salesforce_objects(world)
+    _add_files(world)
     return world
+
+
+# (marketo email id, program id, description): parsed into variant / creative / content type
+EMAILS: Sequence[tuple[int, int, str | None]] = (
+    (300, 500, "variant=A; creative=3; content_type=problem_solution"),
+    (301, 500, "variant=b;creative=4;content_type=Service_Intro"),
+    (302, 501, "content_type=problem_solution; creative=7; variant=A"),
+    (303, 501, None),
+)
+# raw_salesforce.opportunities: id -> (stage path, final stage); the sandbox's STAGES/WON/LOST
+OPPORTUNITIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "0065g000000001AAA": (("Prospecting", "Qualification"), "Closed Won"),
+    "0065g000000002AAA": (("Prospecting",), "Closed Lost"),
+    "0065g000000003AAA": (("Prospecting",), "Needs Analysis"),
+}
+FILES = {"trade_show": "a" * 64, "business_cards": "b" * 64, "rejected": "c" * 64}
+
+
+def _add_assets_and_crm_objects(world: RawWorld) -> None:
+    """Marketo programs, e-mails and deletions; HubSpot companies, owners, associations."""
+    created = BASE + timedelta(days=38)
+    world.add_many(
+        "raw_marketo.programs",
+        [
+            {
+                "id": 500,
+                "name": "Nurture Mail Vol.1",
+                "type": "Email",
+                "channel": "Email Send",
+                "tag_content_type": "problem_solution",
+            },
+            {"id": 501, "name": "Spring Webinar", "type": "Event", "channel": "Webinar"},
+        ],
+        created_at=created,
+        updated_at=created,
+        start_date=created,
+        end_date=created + timedelta(days=30),
+        _dlt_load_id=LOAD_1,
+    )
+    world.reload("raw_marketo.programs", "id", 501, LOAD_2, updated_at=created + timedelta(days=2))
+    world.add_many(
+        "raw_marketo.emails",
+        [
+            {
+                "id": email_id,
+                "name": f"Mail {email_id}",
+                "program_id": program_id,
+                "description": description,
+            }
+            for email_id, program_id, description in EMAILS
+        ],
+        subject="【ご案内】",
+        status="approved",
+        created_at=created,
+        updated_at=created,
+        is_open_tracking_disabled=False,
+        _dlt_load_id=LOAD_1,
+    )
+    world.reload("raw_marketo.emails", "id", 300, LOAD_2, updated_at=created + timedelta(days=1))
+    # 2001 (John Smith's second lead) merged into 1010; 2003 (no address) deleted
+    world.add_many(
+        "raw_marketo.deleted_leads",
+        [
+            {
+                "lead_id": 2001,
+                "id": 9001,
+                "marketo_guid": "guid-del-0",
+                "merged_into_lead_id": 1010,
+            },
+            {"lead_id": 2003, "id": 9002, "marketo_guid": "guid-del-1"},
+        ],
+        activity_date=BASE + timedelta(days=47),
+        activity_type_id=37,
+        _dlt_load_id=LOAD_1,
+    )
+    world.reload("raw_marketo.deleted_leads", "lead_id", 2001, LOAD_2)
+
+    world.add_many(
+        "raw_hubspot.companies",
+        [
+            {"id": "9001", "name": "山田商事（株）", "domain": "WWW.Yamada-Shoji.co.jp"},
+            {"id": "9002", "name": "Acme Corp.", "domain": "acme.com", "numberofemployees": 800},
+            # merged away: archived, kept as a soft delete
+            {
+                "id": "9003",
+                "name": "Acme",
+                "domain": "acme.com",
+                "archived": True,
+                "archived_at": created + timedelta(days=3),
+            },
+        ],
+        hubspot_owner_id="70",
+        createdate=created,
+        hs_lastmodifieddate=created,
+        archived=False,
+        _dlt_load_id=LOAD_1,
+    )
+    world.reload(
+        "raw_hubspot.companies",
+        "id",
+        "9002",
+        LOAD_2,
+        lifecyclestage="Customer",
+        hs_lastmodifieddate=created + timedelta(days=5),
+    )
+    world.add_many(
+        "raw_hubspot.owners",
+        [
+            {
+                "id": str(70 + n),
+                "email": f" Owner{n}@Example.com",
+                "user_id": 800 + n,
+                "first_name": "営業",
+                "last_name": f"担当{n}",
+                "archived": n == 2,
+            }
+            for n in range(3)
+        ],
+        created_at=BASE,
+        updated_at=BASE,
+        _dlt_load_id=LOAD_1,
+    )
+    world.reload("raw_hubspot.owners", "id", "70", LOAD_2)
+    world.add_many(
+        "raw_hubspot.contact_company_associations",
+        [
+            {
+                "contact_id": "5000",
+                "company_id": "9001",
+                "association_type_id": 1,
+                "association_label": "Primary",
+            },
+            {"contact_id": "5000", "company_id": "9001", "association_type_id": 279},
+            {
+                "contact_id": "5010",
+                "company_id": "9002",
+                "association_type_id": 1,
+                "association_label": "Primary",
+            },
+            {"contact_id": "5010", "company_id": "9003", "association_type_id": 279},
+        ],
+        association_category="HUBSPOT_DEFINED",
+        _dlt_load_id=LOAD_1,
+    )
+
+
+def _add_salesforce_objects(world: RawWorld) -> None:
+    """Accounts to campaign members, each with an overlapping second load of one record."""
+    stamp = BASE + timedelta(days=39)
+    audit = {"created_date": stamp, "system_modstamp": stamp, "_dlt_load_id": LOAD_1}
+    live = {**audit, "is_deleted": False}
+    world.add_many(
+        "raw_salesforce.users",
+        [
+            {
+                "id": "00550000",
+                "name": "営業 一郎",
+                "email": "Sales1@Example.com",
+                "is_active": True,
+            },
+            {
+                "id": "00550001",
+                "name": "営業 二郎",
+                "email": "sales2@example.com",
+                "is_active": False,
+            },
+        ],
+        **audit,
+    )
+    world.add_many(
+        "raw_salesforce.accounts",
+        [
+            {"id": "0015g000000001AAA", "name": "株式会社山田商事", "owner_id": "00550000"},
+            {"id": "0015g000000002AAA", "name": "Acme Corporation", "number_of_employees": 800},
+        ],
+        **live,
+    )
+    world.add_many(
+        "raw_salesforce.contacts",
+        [
+            {
+                "id": "0035g000000001AAA",
+                "account_id": "0015g000000001AAA",
+                "email": " Taro.Yamada@Yamada-Shoji.co.jp",
+                "last_name": "山田",
+            },
+            {
+                "id": "0035g000000002AAA",
+                "account_id": "0015g000000002AAA",
+                "email": "john.smith@acme.com",
+                "last_name": "Smith",
+            },
+            # deleted in Salesforce: kept, flagged
+            {
+                "id": "0035g000000003AAA",
+                "account_id": "0015g000000002AAA",
+                "email": "old@acme.com",
+                "last_name": "Old",
+                "is_deleted": True,
+            },
+        ],
+        **live,
+    )
+    for number, (opp_id, (path, final)) in enumerate(OPPORTUNITIES.items(), start=1):
+        closed = final.startswith("Closed")
+        world.add(
+            "raw_salesforce.opportunities",
+            id=opp_id,
+            account_id=f"0015g00000000{1 + number % 2}AAA",
+            name=f"Deal {number}",
+            stage_name=path[0],
+            amount=1_200_000.0 * number,
+            probability=10.0,
+            close_date=(stamp + timedelta(days=30)).date(),
+            is_closed=False,
+            is_won=False,
+            **live,
+        )
+        # load 2 brings the deal's later stage
+        world.reload(
+            "raw_salesforce.opportunities",
+            "id",
+            opp_id,
+            LOAD_2,
+            stage_name=final,
+            is_closed=closed,
+            is_won=final == "Closed Won",
+            system_modstamp=stamp + timedelta(days=number),
+        )
+        world.add_many(
+            "raw_salesforce.opportunity_history",
+            [
+                {"id": f"0085g{number:06d}{step}AAA", "stage_name": stage}
+                for step, stage in enumerate((*path, final))
+            ],
+            opportunity_id=opp_id,
+            amount=1_200_000.0 * number,
+            **live,
+        )
+    world.add_many(
+        "raw_salesforce.opportunity_contact_roles",
+        [
+            {
+                "id": "00K5g000000001AAA",
+                "opportunity_id": "0065g000000001AAA",
+                "contact_id": "0035g000000001AAA",
+                "role": "Decision Maker",
+                "is_primary": True,
+            },
+            {
+                "id": "00K5g000000002AAA",
+                "opportunity_id": "0065g000000002AAA",
+                "contact_id": "0035g000000002AAA",
+                "role": "Evaluator",
+                "is_primary": False,
+            },
+        ],
+        **live,
+    )
+    world.add_many(
+        "raw_salesforce.campaigns",
+        [
+            {
+                "id": "7015g000000001AAA",
+                "name": "Spring Webinar",
+                "type": "Webinar",
+                "is_active": True,
+            },
+            {
+                "id": "7015g000000002AAA",
+                "name": "Expo 2024",
+                "type": "Trade Show",
+                "is_active": False,
+            },
+        ],
+        start_date=stamp.date(),
+        **live,
+    )
+    world.add_many(
+        "raw_salesforce.campaign_members",
+        [
+            {
+                "id": "00v5g000000001AAA",
+                "campaign_id": "7015g000000001AAA",
+                "lead_id": "00Q5g0000000000000AA",
+                "status": "Responded",
+                "has_responded": True,
+            },
+            {
+                "id": "00v5g000000002AAA",
+                "campaign_id": "7015g000000002AAA",
+                "contact_id": "0035g000000002AAA",
+                "status": "Sent",
+            },
+        ],
+        **live,
+    )
+    world.reload(
+        "raw_salesforce.campaign_members",
+        "id",
+        "00v5g000000002AAA",
+        LOAD_2,
+        status="Responded",
+        has_responded=True,
+        system_modstamp=stamp + timedelta(days=2),
+    )
+
+
+def _add_files(world: RawWorld) -> None:
+    """A trade-show list imported twice, a business-card export and a rejected file."""
+    imported = BASE + timedelta(days=41)
+    world.add_many(
+        "raw_files.imported_files",
+        [
+            {
+                "sha256": FILES["trade_show"],
+                "name": "expo.csv",
+                "kind": "trade_show",
+                "encoding": "cp932",
+                "rows": 2,
+            },
+            {
+                "sha256": FILES["business_cards"],
+                "name": "cards.csv",
+                "kind": "business_cards",
+                "encoding": "utf-8-sig",
+                "rows": 1,
+            },
+            {
+                "sha256": FILES["rejected"],
+                "name": "broken.csv",
+                "kind": "trade_show",
+                "quarantined": 1,
+            },
+        ],
+        imported_at=imported,
+        run_id="run-1",
+        _dlt_load_id=LOAD_1,
+    )
+    # the same list dropped again: one row per file row all the same
+    world.reload(
+        "raw_files.imported_files",
+        "sha256",
+        FILES["trade_show"],
+        LOAD_2,
+        imported_at=imported + timedelta(days=1),
+        run_id="run-2",
+    )
+    world.add_many(
+        "raw_files.trade_show",
+        [
+            {
+                "row_number": 2,
+                "email": "taro.yamada@yamada-shoji.co.jp",
+                "last_name": "山田",
+                "postal_code": "0600001",
+                "phone": "0312345678",
+                "extra": '{"来場日": "2日目"}',
+            },
+            {"row_number": 3, "email": "new.person@example.jp", "full_name": "新規 太郎"},
+        ],
+        file_sha256=FILES["trade_show"],
+        event_name="Expo 2024",
+        met_on=imported.date(),
+        _dlt_load_id=LOAD_1,
+    )
+    for row in list(world.rows["raw_files.trade_show"]):
+        world.add("raw_files.trade_show", **{**row, "_dlt_load_id": LOAD_2})
+    world.add(
+        "raw_files.business_cards",
+        file_sha256=FILES["business_cards"],
+        row_number=2,
+        email="hanako.sato@sato-ss.co.jp",
+        company="（株）佐藤製作所",
+        _dlt_load_id=LOAD_1,
+    )
 
 
 # (activity type id, program channel): touches on every channel

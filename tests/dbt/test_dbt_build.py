@@ -21,6 +21,7 @@ from dbt.artifacts.schemas.results import RunStatus, TestStatus
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt_raw_fixtures import (
     CHANGED_LEAD_ID,
+    FILES,
     ORPHAN_LEAD_ID,
     UNKNOWN_TYPE_GUID,
     RawWorld,
@@ -243,6 +244,107 @@ def test_fct_engagement_events_one_row_per_touch(built):
     # both Marketo leads of John Smith point at the same person
     john = {row[1] for row in rows if row[2] in (1010, 2001)}
     assert john == {_md5("john.smith@acme.com")}
+
+
+# staging model -> (raw table, key columns): one row per distinct key, soft deletes kept
+STAGING_KEYS = {
+    "stg_marketo__deleted_leads": ("raw_marketo.deleted_leads", ("lead_id",)),
+    "stg_marketo__programs": ("raw_marketo.programs", ("id",)),
+    "stg_marketo__emails": ("raw_marketo.emails", ("id",)),
+    "stg_hubspot__companies": ("raw_hubspot.companies", ("id",)),
+    "stg_hubspot__owners": ("raw_hubspot.owners", ("id",)),
+    "stg_hubspot__contact_company_associations": (
+        "raw_hubspot.contact_company_associations",
+        ("contact_id", "company_id", "association_type_id"),
+    ),
+    **{
+        f"stg_salesforce__{name}": (f"raw_salesforce.{name}", ("id",))
+        for name in (
+            "contacts",
+            "accounts",
+            "opportunities",
+            "opportunity_history",
+            "opportunity_contact_roles",
+            "tasks",
+            "campaigns",
+            "campaign_members",
+            "users",
+        )
+    },
+    "stg_files__trade_show": ("raw_files.trade_show", ("file_sha256", "row_number")),
+    "stg_files__business_cards": ("raw_files.business_cards", ("file_sha256", "row_number")),
+    "stg_files__imported_files": ("raw_files.imported_files", ("sha256",)),
+}
+
+
+def test_staging_keeps_one_row_per_raw_key(built):
+    warehouse, world, _ = built
+    for model, (table, keys) in STAGING_KEYS.items():
+        expected = {tuple(row[key] for key in keys) for row in world.rows[table]}
+        (count,) = warehouse.query(f"select count(*) from staging.{model}")[0]
+        assert count == len(expected), model
+
+
+def test_staging_parses_email_test_design_and_keeps_latest_versions(built):
+    warehouse, _, _ = built
+    emails = warehouse.query(
+        "select marketo_email_id, variant, creative_id, content_type"
+        " from staging.stg_marketo__emails order by marketo_email_id"
+    )
+    # any key order and case; a description without the design gives nulls
+    assert emails == [
+        (300, "A", 3, "problem_solution"),
+        (301, "B", 4, "service_intro"),
+        (302, "A", 7, "problem_solution"),
+        (303, None, None, None),
+    ]
+    opportunities = warehouse.query(
+        "select sfdc_opportunity_id, stage_name, is_closed, is_won"
+        " from staging.stg_salesforce__opportunities order by sfdc_opportunity_id"
+    )
+    assert [row[1:] for row in opportunities] == [
+        ("Closed Won", True, True),
+        ("Closed Lost", True, False),
+        ("Needs Analysis", False, False),
+    ]
+    companies = dict(
+        warehouse.query("select hubspot_company_id, domain from staging.stg_hubspot__companies")
+    )
+    assert companies["9001"] == "yamada-shoji.co.jp"
+    merges = warehouse.query(
+        "select marketo_lead_id, merged_into_marketo_lead_id, is_merged"
+        " from staging.stg_marketo__deleted_leads order by marketo_lead_id"
+    )
+    assert merges == [(2001, 1010, True), (2003, None, False)]
+
+
+def test_staging_flags_soft_deletes_and_tolerates_missing_columns(built):
+    warehouse, _, _ = built
+    deleted = warehouse.query(
+        "select 'contact', sfdc_contact_id from staging.stg_salesforce__contacts where is_deleted"
+        " union all select 'company', hubspot_company_id from staging.stg_hubspot__companies"
+        " where is_deleted"
+        " union all select 'owner', hubspot_owner_id from staging.stg_hubspot__owners"
+        " where is_deleted"
+    )
+    assert sorted(deleted) == [
+        ("company", "9003"),
+        ("contact", "0035g000000003AAA"),
+        ("owner", "72"),
+    ]
+    # programs.status/workspace and business_cards.extra are not in the raw tables yet
+    assert warehouse.query(
+        "select count(*) from staging.stg_marketo__programs"
+        " where program_status is not null or workspace is not null"
+    ) == [(0,)]
+    assert warehouse.query("select email, extra_json from staging.stg_files__business_cards") == [
+        ("hanako.sato@sato-ss.co.jp", None)
+    ]
+    # the trade-show list imported twice is still one row per file row
+    rows = warehouse.query(
+        "select file_row_id, postal_code from staging.stg_files__trade_show order by 1"
+    )
+    assert rows == [(f"{FILES['trade_show']}:2", "0600001"), (f"{FILES['trade_show']}:3", None)]
 
 
 def _snapshot(warehouse: Warehouse) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

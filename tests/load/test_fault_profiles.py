@@ -66,7 +66,10 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict]]
 
 
 @pytest.mark.parametrize("source", SOURCES)
-@pytest.mark.parametrize("faults", ["flaky", "messy", "chaos"])
+# `chaos` is every fault at once (flaky and messy) and runs for every source; `flaky`
+# alone is tested on Marketo (test_sync.py) and `messy` alone on HubSpot
+# (test_hubspot_objects.py).
+@pytest.mark.parametrize("faults", ["chaos"])
 def test_faulted_sync_loads_the_same_rows(faults, source, clean, tmp_path):
     settings = _sync(source, faults, clean["home"], tmp_path)
     got = _tables(settings, source)
