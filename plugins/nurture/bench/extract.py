@@ -7,12 +7,13 @@ to span several limit windows; share = calls per second / ceiling per second.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from nurture.bench.common import Result, Stopwatch, sandbox_connection, sandbox_today
-from nurture.connectors.http import RetryingClient
+from nurture.bench.common import Result, sandbox_connection, sandbox_today
+from nurture.connectors.http import SlidingWindowLimiter
 from nurture.connectors.hubspot import CONTACTS, HubSpotClient
 from nurture.connectors.marketo import MarketoClient
 
@@ -20,32 +21,36 @@ from nurture.connectors.marketo import MarketoClient
 def _share(
     name: str,
     limit: tuple[int, float],
-    http: RetryingClient,
+    limiter: SlidingWindowLimiter,
     pages: Iterator[list[dict[str, Any]]],
     calls: int,
 ) -> Result:
-    """Page until `calls` requests went out; their steady rate over the ceiling.
+    """Page until `calls` requests went out; their rate over whole limit windows.
 
-    A limit of n calls per window lets the first n go at once, so the steady rate is taken
-    from the moment that first burst is spent: (calls - n) / time since then.
+    A limit of n calls per window lets n go at once at each window's start, so a rate over
+    a stretch that ends mid-window over- or under-counts; only whole windows from the
+    first call on are counted.
     """
     burst, window = limit
-    start = http.stats.requests
-    watch = Stopwatch()
-    rows, burst_spent = 0, None
+    sent: list[float] = []
+    record = limiter.record
+
+    def timed_record() -> None:
+        sent.append(time.monotonic())
+        record()
+
+    limiter.record = timed_record  # type: ignore[method-assign]
+    rows = 0
     for page in pages:
         rows += len(page)
-        made = http.stats.requests - start
-        if burst_spent is None and made >= burst:
-            burst_spent = (made, watch.seconds)
-        if made >= calls:
+        if len(sent) >= calls:
             break
-    made, seconds = http.stats.requests - start, watch.seconds
-    steady_calls, since = burst_spent if burst_spent else (0, 0.0)
-    rate = (made - steady_calls) / max(seconds - since, 1e-9)
-    detail = {"calls": made, "seconds": round(seconds, 1), "rows": rows}
-    detail["steady_calls_per_second"] = round(rate, 3)
-    detail["retries"] = http.stats.retries
+    elapsed = sent[-1] - sent[0]
+    windows = max(1, int(elapsed // window))
+    counted = sum(1 for t in sent if t - sent[0] < windows * window)
+    rate = counted / (windows * window)
+    detail = {"calls": len(sent), "seconds": round(elapsed, 1), "rows": rows}
+    detail |= {"whole_windows": windows, "calls_in_them": counted, "calls_per_second": rate}
     return Result(name, rate / (burst / window), 0.9, True, detail)
 
 
@@ -56,7 +61,8 @@ def marketo_share(base_url: str, calls: int) -> Result:
         client.call("GET", "/rest/v1/activities/types.json")  # token and first call, untimed
         pages = client.activities(until - timedelta(days=730), until)
         name = "extract: Marketo REST rate / ceiling (100 per 20 s)"
-        return _share(name, (100, 20.0), client.http, pages, calls)
+        assert client.http.limiter is not None
+        return _share(name, (100, 20.0), client.http.limiter, pages, calls)
     finally:
         client.close()
 
@@ -67,6 +73,6 @@ def hubspot_search_share(base_url: str, calls: int) -> Result:
     try:
         pages = client.modified(CONTACTS, until - timedelta(days=731), until)
         name = "extract: HubSpot search rate / ceiling (5 per s)"
-        return _share(name, (5, 1.0), client.http, pages, calls)
+        return _share(name, (5, 1.0), client.search_limiter, pages, calls)
     finally:
         client.close()
