@@ -19,7 +19,7 @@ from nurture.load.sync import run_sync
 from nurture.warehouse import get_warehouse
 from tests.load.test_sync import connection
 
-SEED, LEADS = 23, 1200
+SEED, LEADS = 23, 600
 CHILD = """
 import json, logging, sys
 from datetime import datetime

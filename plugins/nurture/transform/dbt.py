@@ -42,9 +42,27 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+# dbt source -> a raw table that exists once the source has loaded anything. Files arrive
+# only when someone drops them, so until then their models are left out, not failed.
+OPTIONAL_SOURCES = {"files": "raw_files.imported_files"}
+
+
+def absent_sources(settings: Settings) -> list[str]:
+    from nurture.warehouse import get_warehouse
+
+    warehouse = get_warehouse(settings)
+    return [name for name, table in OPTIONAL_SOURCES.items() if not warehouse.table_exists(table)]
+
+
 def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()) -> DbtRun:
     from dbt.cli.main import dbtRunner
 
+    args = list(args)
+    if command in ("build", "run", "test"):
+        absent = absent_sources(settings)
+        if absent:
+            log.info("dbt %s: no data yet from %s; leaving their models out", command, absent)
+            args += ["--exclude", *(f"source:{name}+" for name in absent)]
     os.environ.update(dbt_env(settings))
     target_dir = settings.home / "dbt" / settings.warehouse
     cli_args = [
