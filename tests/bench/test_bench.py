@@ -33,9 +33,10 @@ def test_quick_load_bench_reports_ratios(tmp_path: Path) -> None:
     detail = results[0].detail
     assert detail["rows"] >= QUICK.load_rows
     assert all(detail[k] > 0 for k in ("nurture_seconds", "copy_rows_seconds", "to_sql_seconds"))
+    # The detail keeps seconds to 0.01 s; at this size that rounding alone moves the ratio.
     assert results[0].value == pytest.approx(
         min(detail["copy_rows_seconds"], detail["copy_csv_seconds"]) / detail["nurture_seconds"],
-        rel=0.05,
+        rel=0.25,
     )
     table, path = report(results, settings)
     assert "throughput vs plain COPY" in table and lines
