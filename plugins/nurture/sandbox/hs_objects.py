@@ -20,13 +20,17 @@ class ObjectSpec:
     type_id: str  # HubSpot's object type id: 0-1
     table: str
     properties: tuple[str, ...]  # served and searchable (hs_object_id is the id)
-    writable: tuple[str, ...]
     defaults: tuple[str, ...]  # returned when a request names no properties
     modified: str  # the last-modified property: contacts and companies differ
     unique: str | None  # a unique property usable as idProperty, besides hs_object_id
     text_search: tuple[str, ...]  # what a search `query` matches
     drift: tuple[str, str]  # the property (and value) that appears under schema drift
     numeric: tuple[str, ...] = ()
+
+    @property
+    def writable(self) -> tuple[str, ...]:
+        """Every served property but the timestamps HubSpot stamps itself."""
+        return tuple(p for p in self.properties if p not in ("createdate", self.modified))
 
     @property
     def always(self) -> tuple[str, ...]:
@@ -135,17 +139,6 @@ CONTACTS = ObjectSpec(
         "createdate",
         "lastmodifieddate",
     ),
-    writable=(
-        "email",
-        "firstname",
-        "lastname",
-        "company",
-        "jobtitle",
-        "industry",
-        "lifecyclestage",
-        "hs_lead_status",
-        "hubspot_owner_id",
-    ),
     defaults=("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     modified="lastmodifieddate",
     unique="email",
@@ -168,16 +161,6 @@ COMPANIES = ObjectSpec(
         "hubspot_owner_id",
         "createdate",
         "hs_lastmodifieddate",
-    ),
-    writable=(
-        "name",
-        "domain",
-        "industry",
-        "numberofemployees",
-        "city",
-        "country",
-        "lifecyclestage",
-        "hubspot_owner_id",
     ),
     defaults=("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
     modified="hs_lastmodifieddate",
