@@ -53,3 +53,9 @@ def as_arrow(source: Any) -> Any:
     for resource in resources:
         resource.add_step(PagesToArrow())
     return source
+
+
+def arrow_file_format(warehouse_kind: str) -> str:
+    """The file dlt writes Arrow pages to: Parquet for DuckDB, csv (loaded by COPY) for
+    PostgreSQL, which reads Parquet only through an ADBC driver."""
+    return "parquet" if warehouse_kind == "duckdb" else "csv"
