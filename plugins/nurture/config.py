@@ -39,6 +39,9 @@ class PostgresSettings:
             "password": self.password,
             "host": self.host,
             "port": self.port,
+            # merges sort the staged rows by key (dlt de-duplicates with ROW_NUMBER): with
+            # the server's default 4MB they spill to disk, the slowest part of a big load
+            "query": {"options": "-c work_mem=256MB"},
         }
 
 

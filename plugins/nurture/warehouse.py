@@ -173,7 +173,9 @@ class PostgresWarehouse:
     def dlt_destination(self) -> Any:
         import dlt
 
-        return dlt.destinations.postgres(self.settings.dlt_credentials())
+        # No unique indexes on dlt's row ids: every COPY into a raw or staging table would
+        # maintain one that nothing reads (merges join on the primary key, not _dlt_id).
+        return dlt.destinations.postgres(self.settings.dlt_credentials(), create_indexes=False)
 
 
 def get_warehouse(settings: Settings) -> DuckDBWarehouse | PostgresWarehouse:

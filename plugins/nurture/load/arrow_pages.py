@@ -8,18 +8,30 @@ dicts; this step converts each page where the resource is piped into the pipelin
 
 from __future__ import annotations
 
+import base64
+import os
 from typing import Any
 
 import dlt
+import numpy as np
 import pyarrow as pa
 from dlt.extract.items_transform import ItemTransform
 
 
 def page_table(rows: list[dict[str, Any]]) -> pa.Table:
     """One page as a table with a column for every key of any row (`Table.from_pylist` takes
-    the first row's keys only and drops the others: attributes and drifted properties)."""
-    names = list(dict.fromkeys(k for row in rows for k in row))
-    return pa.table({name: _column([row.get(name) for row in rows]) for name in names})
+    the first row's keys only and drops the others: attributes and drifted properties).
+
+    Arrow infers a struct over all rows' keys in one C pass, three times faster than a
+    column at a time; a page whose values Arrow cannot unify takes the per-column path.
+    """
+    if not rows:
+        return pa.table({})
+    try:
+        return pa.Table.from_struct_array(pa.array(rows))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        names = list(dict.fromkeys(k for row in rows for k in row))
+        return pa.table({name: _column([row.get(name) for row in rows]) for name in names})
 
 
 def _column(values: list[Any]) -> pa.Array:
@@ -30,15 +42,35 @@ def _column(values: list[Any]) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values])
 
 
+DLT_ID = "_dlt_id"
+_ID_BYTES = 12  # 96 random bits, 16 url-safe base64 characters per row
+
+
+def row_ids(n: int) -> pa.Array:
+    """dlt-style random row ids for `n` rows, in one base64 pass instead of one per row."""
+    encoded = base64.urlsafe_b64encode(os.urandom(n * _ID_BYTES))
+    width = _ID_BYTES * 4 // 3
+    return pa.array(np.frombuffer(encoded, dtype=f"S{width}")).cast(pa.string())
+
+
+def with_row_ids(table: pa.Table) -> pa.Table:
+    if DLT_ID in table.column_names:
+        return table
+    return table.append_column(pa.field(DLT_ID, pa.string(), nullable=False), row_ids(len(table)))
+
+
 class PagesToArrow(ItemTransform[Any, Any]):
-    """A pipe step that turns each yielded page (a list of dicts) into one Arrow table."""
+    """A pipe step that turns each yielded page (a list of dicts) into one Arrow table with
+    dlt's row id column."""
 
     def __init__(self) -> None:
         super().__init__(lambda item: item)
 
     def __call__(self, item: Any, meta: Any = None) -> Any:
         if isinstance(item, list) and item and isinstance(item[0], dict):
-            return page_table(item)
+            return with_row_ids(page_table(item))
+        if isinstance(item, pa.Table):
+            return with_row_ids(item)
         return item
 
 
@@ -46,9 +78,13 @@ def as_arrow(source: Any) -> Any:
     """Convert every resource of a dlt source (or one resource) to Arrow pages, keeping
     dlt's load id column (the dbt staging models order overlapping loads by it)."""
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    # Also dlt's row id: a table first made from an empty resource (its schema only, by the
-    # dict path) has `_dlt_id NOT NULL`, and Arrow rows loaded later must fill it.
-    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
+    # dlt's row id comes with each page (a table first made from an empty resource, by the
+    # dict path, has `_dlt_id NOT NULL`), so dlt need not rewrite every file to add it:
+    # Parquet files for DuckDB are then imported as they are.
+    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = False
+    # Load files are written once and read once within seconds: gzip would cost more CPU
+    # (normalize writes, COPY reads) than the disk it saves.
+    dlt.config["data_writer.disable_compression"] = True
     resources = source.resources.values() if hasattr(source, "resources") else [source]
     for resource in resources:
         resource.add_step(PagesToArrow())
