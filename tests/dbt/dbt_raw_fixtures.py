@@ -1259,5 +1259,110 @@ def main() -> None:
     print(f"raw tables written: {counts}")
 
 
+# ---------------------------------------------------------------- people and sales marts
+# (additive: the columns of the sales hand-off on raw_salesforce.leads, MQL hand-offs
+# with sales' verdicts and Tasks, a converted lead linked to its opportunity, and touches
+# before the opportunities were created, so mart_funnel's SLA, mart_ltv and
+# mart_channel_attribution have data)
+
+TABLES["raw_salesforce.leads"][-4:-4] = [
+    ("number_of_employees", "bigint"),
+    ("converted_date", "date"),
+    *_text("converted_account_id", "converted_contact_id", "converted_opportunity_id"),
+    ("nurture_lead_id__c", "varchar"),
+]
+# (person index, status, hours from the hand-off to sales' Task or None): met, breached
+# (recycled after five days), never acted on (breached by the latest load)
+HANDOFFS: Sequence[tuple[int, str, int | None]] = (
+    (0, "Working - Contacted", 20),
+    (6, "Recycled", 120),
+    (8, "Open - Not Contacted", None),
+)
+# (marketo lead id, activity type, program channel, days after BASE): touches of the
+# people behind the three opportunities (created BASE + 39 days)
+PEOPLE_TOUCHES: Sequence[tuple[int, int, str | None, int]] = (
+    (1000, 2, "webinar", 10),
+    (1000, 11, None, 20),
+    (1000, 1, "social", 30),
+    (1010, 11, None, 25),
+    (1004, 2, "webinar", 35),
+    (1004, 11, None, 80),
+)
+
+
+def _lead_row(world: RawWorld, lead_id: str) -> dict[str, Any]:
+    return next(r for r in reversed(world.rows["raw_salesforce.leads"]) if r["id"] == lead_id)
+
+
+def _add_people_and_sales(world: RawWorld) -> None:
+    import hashlib
+
+    for task_number, (index, status, hours) in enumerate(HANDOFFS, start=1):
+        lead_id = f"00Q5g00000{index:08d}AA"
+        row = _lead_row(world, lead_id)
+        handed_over = row["created_date"]
+        world.reload(
+            "raw_salesforce.leads",
+            "id",
+            lead_id,
+            LOAD_2,
+            status=status,
+            nurture_lead_id__c=hashlib.md5(PEOPLE[index][5].encode()).hexdigest(),
+            system_modstamp=row["system_modstamp"] + timedelta(days=1),
+        )
+        if hours is not None:
+            acted = handed_over + timedelta(hours=hours)
+            world.add(
+                "raw_salesforce.tasks",
+                id=f"00T5g0000000{task_number:02d}AAA",
+                who_id=lead_id,
+                subject="Call: accepted lead" if status.startswith("Working") else "Call",
+                description="Sales verdict on a Nurture MQL",
+                status="Completed",
+                priority="Normal",
+                activity_date=acted.date(),
+                owner_id="00550000",
+                created_date=acted,
+                system_modstamp=acted,
+                is_deleted=False,
+                _dlt_load_id=LOAD_2,
+            )
+    # Ken Tanaka's converted lead became the open opportunity 3
+    ken = "00Q5g0000000000004AA"
+    world.reload(
+        "raw_salesforce.leads",
+        "id",
+        ken,
+        LOAD_2,
+        converted_date=(BASE + timedelta(days=39)).date(),
+        converted_opportunity_id="0065g000000003AAA",
+        system_modstamp=_lead_row(world, ken)["system_modstamp"] + timedelta(days=1),
+    )
+    for offset, (lead_id, type_id, channel, days) in enumerate(PEOPLE_TOUCHES):
+        world.add(
+            "raw_marketo.activities",
+            marketo_guid=f"guid-people-{offset:02d}",
+            id=800 + offset,
+            lead_id=lead_id,
+            activity_date=BASE + timedelta(days=days),
+            activity_type_id=type_id,
+            campaign_id=10,
+            primary_attribute_value="Nurture Mail Vol.1" if type_id == 11 else "Landing page",
+            channel=channel,
+            _dlt_load_id=LOAD_1,
+        )
+
+
+# the test modules import build_world: it now adds the section above to the base world
+_build_base_world = build_world
+
+
+def build_world() -> RawWorld:
+    """The base world plus the people and sales section."""
+    world = _build_base_world()
+    _add_people_and_sales(world)
+    return world
+
+
 if __name__ == "__main__":
     main()

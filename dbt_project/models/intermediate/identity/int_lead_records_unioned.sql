@@ -18,8 +18,36 @@ marketo_leads as (
 
 ),
 
+salesforce_contacts as (
+
+    select * from {{ ref('stg_salesforce__contacts') }}
+
+),
+
+salesforce_accounts as (
+
+    select * from {{ ref('stg_salesforce__accounts') }}
+
+),
+
+-- a contact's company is its Account. Deleted contacts (merge losers, recycle bin)
+-- are not identity records: Salesforce moves their roles to the surviving contact
+live_contacts as (
+
+    select
+        salesforce_contacts.*,
+        salesforce_accounts.account_name as company_name
+
+    from salesforce_contacts
+    left join salesforce_accounts
+        on salesforce_contacts.sfdc_account_id = salesforce_accounts.sfdc_account_id
+    where not salesforce_contacts.is_deleted
+
+),
+
 -- one row per source record; source_priority orders the systems for best-known
--- values: the SFA (sales-verified) over the CRM over the MA (DESIGN.md, dim_lead)
+-- values: the SFA (sales-verified; a contact over a lead) over the CRM over the MA
+-- (DESIGN.md, dim_lead)
 unioned as (
 
     select
@@ -29,16 +57,20 @@ unioned as (
         cast(null as bigint) as marketo_lead_id,
         cast(null as {{ dbt.type_string() }}) as hubspot_contact_id,
         sfdc_lead_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_contact_id,
+        sfdc_converted_account_id as sfdc_account_id,
         email,
         first_name,
         last_name,
         company_name,
         job_title,
+        cast(null as {{ dbt.type_string() }}) as department,
         industry,
-        cast(null as integer) as number_of_employees,
+        number_of_employees,
         lead_source,
         cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
         lead_status as sfdc_lead_status,
+        nurture_lead_id,
         sfdc_owner_id,
         cast(null as {{ dbt.type_string() }}) as hubspot_owner_id,
         is_converted,
@@ -59,16 +91,20 @@ unioned as (
         cast(null as bigint) as marketo_lead_id,
         hubspot_contact_id,
         cast(null as {{ dbt.type_string() }}) as sfdc_lead_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_contact_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_account_id,
         email,
         first_name,
         last_name,
         company_name,
         job_title,
+        cast(null as {{ dbt.type_string() }}) as department,
         industry,
         cast(null as integer) as number_of_employees,
         cast(null as {{ dbt.type_string() }}) as lead_source,
         lifecycle_stage,
         cast(null as {{ dbt.type_string() }}) as sfdc_lead_status,
+        cast(null as {{ dbt.type_string() }}) as nurture_lead_id,
         cast(null as {{ dbt.type_string() }}) as sfdc_owner_id,
         hubspot_owner_id,
         false as is_converted,
@@ -83,22 +119,60 @@ unioned as (
     union all
 
     select
+        'salesforce_contact' as source_system,
+        0 as source_priority,
+        sfdc_contact_id as source_record_id,
+        cast(null as bigint) as marketo_lead_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_contact_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_lead_id,
+        sfdc_contact_id,
+        sfdc_account_id,
+        email,
+        first_name,
+        last_name,
+        company_name,
+        job_title,
+        department,
+        cast(null as {{ dbt.type_string() }}) as industry,
+        cast(null as integer) as number_of_employees,
+        lead_source,
+        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(null as {{ dbt.type_string() }}) as sfdc_lead_status,
+        cast(null as {{ dbt.type_string() }}) as nurture_lead_id,
+        sfdc_owner_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_owner_id,
+        false as is_converted,
+        false as is_unsubscribed,
+        false as is_email_invalid,
+        is_deleted,
+        created_at,
+        updated_at
+
+    from live_contacts
+
+    union all
+
+    select
         'marketo' as source_system,
         3 as source_priority,
         cast(marketo_lead_id as {{ dbt.type_string() }}) as source_record_id,
         marketo_lead_id,
         cast(null as {{ dbt.type_string() }}) as hubspot_contact_id,
         cast(null as {{ dbt.type_string() }}) as sfdc_lead_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_contact_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_account_id,
         email,
         first_name,
         last_name,
         company_name,
         job_title,
+        cast(null as {{ dbt.type_string() }}) as department,
         industry,
         number_of_employees,
         lead_source,
         cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
         cast(null as {{ dbt.type_string() }}) as sfdc_lead_status,
+        cast(null as {{ dbt.type_string() }}) as nurture_lead_id,
         cast(null as {{ dbt.type_string() }}) as sfdc_owner_id,
         cast(null as {{ dbt.type_string() }}) as hubspot_owner_id,
         false as is_converted,
@@ -118,21 +192,67 @@ normalized as (
     select
         *,
         {{ normalize_email('email') }} as email_normalized,
-        {{ normalize_company_name('company_name') }} as company_name_normalized
+        {{ normalize_company_name('company_name') }} as company_name_normalized,
+        {{ normalize_person_name('last_name', 'first_name') }} as full_name_normalized
 
     from unioned
 
 ),
 
--- a person is their normalised e-mail; a record without a usable address stays
--- a person of its own, keyed by its source id, so nothing is dropped
-keyed as (
+-- fallback for records without a usable address: the normalised full name and
+-- company (NFKC, legal forms and spaces removed) of exactly one known e-mail
+name_company_keyed as (
 
     select
         *,
-        coalesce(email_normalized, source_system || ':' || source_record_id) as identity_key
+        case
+            when full_name_normalized is not null and company_name_normalized is not null
+                then full_name_normalized || '|' || company_name_normalized
+        end as name_company_key
 
     from normalized
+
+),
+
+name_company_emails as (
+
+    select
+        name_company_key,
+        min(email_normalized) as email_normalized,
+        count(distinct email_normalized) as email_count
+
+    from name_company_keyed
+    where email_normalized is not null
+        and name_company_key is not null
+    group by name_company_key
+
+),
+
+-- a person is their normalised e-mail; a record without one joins the person whose
+-- name and company it shares when that match is unambiguous (one e-mail), else it
+-- stays a person of its own, keyed by its source id, so nothing is dropped.
+-- E-mail-less records are never merged with each other: name + company alone is
+-- too weak (two 山田太郎 at one large company are common).
+keyed as (
+
+    select
+        name_company_keyed.*,
+        case
+            when name_company_keyed.email_normalized is not null then 'email'
+            when name_company_emails.email_count = 1 then 'name_company'
+            else 'source_record'
+        end as identity_match,
+        coalesce(
+            name_company_keyed.email_normalized,
+            case when name_company_emails.email_count = 1 then name_company_emails.email_normalized end,
+            name_company_keyed.source_system || ':' || name_company_keyed.source_record_id
+        ) as identity_key
+
+    from name_company_keyed
+    left join name_company_emails
+        on
+            name_company_keyed.email_normalized is null
+            and name_company_keyed.name_company_key = name_company_emails.name_company_key
 
 ),
 
@@ -146,18 +266,24 @@ final as (
         marketo_lead_id,
         hubspot_contact_id,
         sfdc_lead_id,
+        sfdc_contact_id,
+        sfdc_account_id,
         identity_key,
+        identity_match,
         email_normalized,
+        full_name_normalized,
         first_name,
         last_name,
         company_name,
         company_name_normalized,
         job_title,
+        department,
         industry,
         number_of_employees,
         lead_source,
         lifecycle_stage,
         sfdc_lead_status,
+        nurture_lead_id,
         sfdc_owner_id,
         hubspot_owner_id,
         is_converted,

@@ -1,7 +1,7 @@
 {#-
     Best-known value of each attribute: taken from the highest-ranked record of the
     person that has it (live records first, then SFDC > HubSpot > Marketo, then the
-    most recently updated).
+    most recently updated). A Salesforce contact ranks above the lead it came from.
 -#}
 {%- set best_known_columns = [
     'first_name',
@@ -9,6 +9,7 @@
     'company_name',
     'company_name_normalized',
     'job_title',
+    'department',
     'industry',
     'number_of_employees',
     'lead_source',
@@ -16,11 +17,14 @@
     'sfdc_lead_status',
     'sfdc_owner_id',
     'hubspot_owner_id',
+    'sfdc_account_id',
+    'nurture_lead_id',
 ] -%}
 {%- set source_id_columns = {
     'marketo': 'marketo_lead_id',
     'hubspot': 'hubspot_contact_id',
     'salesforce': 'sfdc_lead_id',
+    'salesforce_contact': 'sfdc_contact_id',
 } -%}
 
 with
@@ -79,7 +83,11 @@ resolved as (
         max(case when source_system = 'marketo' then 1 else 0 end) = 1 as is_in_marketo,
         max(case when source_system = 'hubspot' then 1 else 0 end) = 1 as is_in_hubspot,
         max(case when source_system = 'salesforce' then 1 else 0 end) = 1 as is_in_salesforce,
-        count(*) as source_record_count,
+        max(case when source_system = 'salesforce_contact' then 1 else 0 end) = 1 as is_sfdc_contact,
+        -- lead records (MA, CRM, SFA leads); Salesforce contacts are counted apart
+        cast(sum(case when source_system <> 'salesforce_contact' then 1 else 0 end) as bigint) as source_record_count,
+        cast(sum(case when source_system = 'salesforce_contact' then 1 else 0 end) as bigint) as sfdc_contact_count,
+        max(case when identity_match = 'name_company' then 1 else 0 end) = 1 as is_matched_by_name,
         max(case when is_converted and not is_deleted then 1 else 0 end) = 1 as is_converted,
         -- one unsubscribe or hard bounce anywhere holds for the person
         max(case when is_unsubscribed then 1 else 0 end) = 1 as is_unsubscribed,
@@ -103,11 +111,14 @@ final as (
         marketo_lead_id,
         hubspot_contact_id,
         sfdc_lead_id,
+        sfdc_contact_id,
+        sfdc_account_id,
         first_name,
         last_name,
         company_name,
         company_name_normalized,
         job_title,
+        department,
         industry,
         number_of_employees,
         lead_source,
@@ -118,12 +129,16 @@ final as (
             case when is_converted then 'opportunity' else 'lead' end
         ) as lifecycle_stage,
         sfdc_lead_status,
+        nurture_lead_id,
         sfdc_owner_id,
         hubspot_owner_id,
         is_in_marketo,
         is_in_hubspot,
         is_in_salesforce,
+        is_sfdc_contact,
         source_record_count,
+        sfdc_contact_count,
+        is_matched_by_name,
         is_converted,
         is_unsubscribed,
         is_email_invalid,
