@@ -6,6 +6,8 @@ PYTHON ?= python3.11
 SEED ?= 42
 LEADS ?= 3000
 FAULTS ?= none
+# test files run on this many workers (pytest-xdist); most tests wait on HTTP, servers or PostgreSQL
+TEST_WORKERS ?= 2
 export NURTURE_HOME ?= $(CURDIR)/.nurture
 
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
@@ -34,7 +36,7 @@ demo: $(SYNCED)
 
 test: $(SYNCED)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -ra
+	$(VENV)/bin/python -m pytest -ra -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 bench: $(SYNCED)
 	$(VENV)/bin/nurture bench
