@@ -1224,6 +1224,9 @@ def _add_engagement_world(world: RawWorld) -> None:
                 activity(lead_id, at + timedelta(minutes=1), 8, **email)
                 continue
             activity(lead_id, at + timedelta(minutes=1), 7, **email)
+            if lead_id == ENGAGEMENT_UNSUBSCRIBED_LEAD and run == 4:
+                unsubscribed_at = at + timedelta(minutes=30)
+                activity(lead_id, unsubscribed_at, 9, **email)
             if (position + run) % 4 == 3:
                 continue
             opened_at = at + timedelta(hours=2)
@@ -1253,9 +1256,6 @@ def _add_engagement_world(world: RawWorld) -> None:
                     link=f"{ENGAGEMENT_SITE}/lp",
                     **email,
                 )
-            if lead_id == ENGAGEMENT_UNSUBSCRIBED_LEAD and run == 4:
-                unsubscribed_at = opened_at + timedelta(minutes=1)
-                activity(lead_id, unsubscribed_at, 9, **email)
     # page visits from the always-on social program (no e-mail, variant 'none')
     for offset, lead_id in enumerate(ENGAGEMENT_LEADS[:4]):
         start = ENGAGEMENT_FIRST_SEND + timedelta(days=3 + offset, hours=5)
