@@ -17,7 +17,8 @@ final as (
         delivered_sends_in_window,
         responded_sends_in_window,
         continuous_response_rate,
-        engagement_band
+        engagement_band,
+        lifetime_delivered_sends
 
     from lead_engagement
 

@@ -112,6 +112,7 @@ existing_snapshots as (
     select
         lead_id,
         snapshot_date,
+        lifetime_delivered_sends,
         loaded_at
 
     from {{ this }}
@@ -128,9 +129,36 @@ watermarks as (
 
 ),
 
+-- deliveries up to the table's newest snapshot, now and as the table has them:
+-- they differ when sends moved between leads (identity changed) or the lead is new
+current_delivery_counts as (
+
+    select
+        delivered_sends.lead_id,
+        count(*) as lifetime_delivered_sends
+
+    from delivered_sends
+    cross join watermarks
+    where delivered_sends.delivered_date <= watermarks.snapshot_through
+    group by delivered_sends.lead_id
+
+),
+
+stored_delivery_counts as (
+
+    select
+        lead_id,
+        max(lifetime_delivered_sends) as lifetime_delivered_sends
+
+    from existing_snapshots
+    group by lead_id
+
+),
+
 -- rebuild every snapshot of a lead whose sends changed (late data within the
--- lookback), who gained a snapshot day past the table's newest, or whose lead_id
--- is new (identity changed); the post-hook drops lead_ids that are gone
+-- lookback), who gained a snapshot day past the table's newest, or whose
+-- deliveries differ from the table's (identity changed, new lead); the post-hook
+-- drops lead_ids that are gone
 leads_to_build as (
 
     select lead_loads.lead_id
@@ -151,14 +179,14 @@ leads_to_build as (
 
     union
 
-    select lead_loads.lead_id
+    select coalesce(current_delivery_counts.lead_id, stored_delivery_counts.lead_id) as lead_id
 
-    from lead_loads
-    where not exists (
-        select 1
-        from existing_snapshots
-        where existing_snapshots.lead_id = lead_loads.lead_id
-    )
+    from current_delivery_counts
+    full outer join stored_delivery_counts
+        on current_delivery_counts.lead_id = stored_delivery_counts.lead_id
+    where
+        current_delivery_counts.lifetime_delivered_sends
+        is distinct from stored_delivery_counts.lifetime_delivered_sends
 
 ),
 
@@ -200,6 +228,24 @@ windowed as (
 
 ),
 
+lifetime as (
+
+    select
+        snapshot_days.lead_id,
+        snapshot_days.snapshot_date,
+        count(*) as lifetime_delivered_sends
+
+    from snapshot_days
+    inner join delivered_sends
+        on
+            snapshot_days.lead_id = delivered_sends.lead_id
+            and delivered_sends.delivered_date <= snapshot_days.snapshot_date
+    group by
+        snapshot_days.lead_id,
+        snapshot_days.snapshot_date
+
+),
+
 rated as (
 
     select
@@ -227,9 +273,14 @@ final as (
             when rated.continuous_response_rate < 0.6 then 'engaged'
             else 'fan'
         end as engagement_band,
+        cast(lifetime.lifetime_delivered_sends as bigint) as lifetime_delivered_sends,
         lead_loads.loaded_at
 
     from rated
+    inner join lifetime
+        on
+            rated.lead_id = lifetime.lead_id
+            and rated.snapshot_date = lifetime.snapshot_date
     inner join lead_loads
         on rated.lead_id = lead_loads.lead_id
 
