@@ -675,6 +675,7 @@ def build_world() -> RawWorld:
     _add_assets_and_crm_objects(world)
     _add_salesforce_objects(world)
     _add_files(world)
+    _add_engagement_world(world)
     return world
 
 
@@ -1138,6 +1139,127 @@ def late_load(world: RawWorld) -> RawWorld:
         },
     )
     return late
+
+
+# ---------------------------------------------------------------- engagement marts
+# Added for the engagement marts (int_email_sends ... mart_segment_response): a weekly
+# A/B send of program 500 (e-mail 300 = variant A / creative 3, 301 = B / creative 4)
+# whose variant A wears out (creative fatigue), with opens, clicks, landing-page
+# sessions, a form fill, a late click, a bounce and an unsubscribe; plus an always-on
+# social program without e-mails and its page visits.
+
+ENGAGEMENT_PROGRAM_ID = 500
+ENGAGEMENT_SOCIAL_PROGRAM_ID = 502
+ENGAGEMENT_LEADS = (1000, 1001, 1002, 1003, 1004, 1006, 1008, 1010, 1011, 1012, 1013, 1014)
+ENGAGEMENT_BOUNCED_LEAD = 1009  # hard-bounces on the first run, never mailed again
+ENGAGEMENT_UNSUBSCRIBED_LEAD = 1014  # unsubscribes on run 4, not mailed on run 5
+ENGAGEMENT_FIRST_SEND = BASE + timedelta(days=14, hours=1)
+ENGAGEMENT_RUNS = 6
+# clicks per run among each variant's six leads: A (creative 3) fades, B holds
+_ENGAGEMENT_CLICKS = {"A": (4, 4, 3, 2, 1, 1), "B": (3, 3, 3, 3, 3, 3)}
+ENGAGEMENT_SITE = "https://www.nurture.example"
+
+
+def _add_engagement_world(world: RawWorld) -> None:
+    world.add(
+        "raw_marketo.programs",
+        id=ENGAGEMENT_SOCIAL_PROGRAM_ID,
+        name="Social linkedin",
+        type="Default",
+        channel="Social",
+        created_at=BASE,
+        updated_at=BASE,
+        start_date=BASE,
+        end_date=BASE + timedelta(days=365),
+        _dlt_load_id=LOAD_1,
+    )
+    sequence = iter(range(100_000))
+
+    def activity(lead_id: int, at: datetime, type_id: int, **values: Any) -> None:
+        number = next(sequence)
+        world.add(
+            "raw_marketo.activities",
+            marketo_guid=f"guid-eng-{number:05d}",
+            id=20_000 + number,
+            lead_id=lead_id,
+            activity_date=at,
+            activity_type_id=type_id,
+            _dlt_load_id=LOAD_1 if at < BASE + timedelta(days=35) else LOAD_2,
+            **{"campaign_id": ENGAGEMENT_PROGRAM_ID, **values},
+        )
+
+    def visits(lead_id: int, start: datetime, pages: int, campaign_id: int, channel: str) -> None:
+        query = f"utm_source=marketo&utm_medium={channel}&utm_campaign=c{campaign_id}"
+        for page in range(pages):
+            url = f"{ENGAGEMENT_SITE}/{'lp' if page == 0 else f'page-{page}'}"
+            activity(
+                lead_id,
+                start + timedelta(minutes=2 * page),
+                1,
+                campaign_id=campaign_id,
+                primary_attribute_value=url,
+                webpage_url=f"{url}?{query}" if page == 0 else url,
+                channel=channel,
+            )
+
+    unsubscribed_at: datetime | None = None
+    for run in range(ENGAGEMENT_RUNS):
+        sent_at = ENGAGEMENT_FIRST_SEND + timedelta(days=7 * run)
+        leads = list(ENGAGEMENT_LEADS) + ([ENGAGEMENT_BOUNCED_LEAD] if run == 0 else [])
+        for position, lead_id in enumerate(leads):
+            if lead_id == ENGAGEMENT_UNSUBSCRIBED_LEAD and unsubscribed_at is not None:
+                continue
+            variant = "AB"[position % 2]
+            mailing = 300 if variant == "A" else 301
+            email = {
+                "mailing_id": mailing,
+                "variant": variant,
+                "campaign_run_id": 700 + run,
+                "primary_attribute_value_id": mailing,
+                "primary_attribute_value": f"Mail {mailing}",
+            }
+            at = sent_at + timedelta(minutes=position)
+            activity(lead_id, at, 6, **email)
+            if lead_id == ENGAGEMENT_BOUNCED_LEAD:
+                activity(lead_id, at + timedelta(minutes=1), 8, **email)
+                continue
+            activity(lead_id, at + timedelta(minutes=1), 7, **email)
+            if lead_id == ENGAGEMENT_UNSUBSCRIBED_LEAD and run == 4:
+                unsubscribed_at = at + timedelta(minutes=30)
+                activity(lead_id, unsubscribed_at, 9, **email)
+            if (position + run) % 4 == 3:
+                continue
+            opened_at = at + timedelta(hours=2)
+            activity(lead_id, opened_at, 10, **email)
+            if position // 2 < _ENGAGEMENT_CLICKS[variant][run]:
+                clicked_at = opened_at + timedelta(minutes=5)
+                activity(lead_id, clicked_at, 11, link=f"{ENGAGEMENT_SITE}/lp", **email)
+                landing = clicked_at + timedelta(seconds=10)
+                # a landing page and two more pages, a landing page and one more, or a
+                # landing page alone and a second session of three pages two days later
+                if position % 3 == 0:
+                    visits(lead_id, landing, 3, ENGAGEMENT_PROGRAM_ID, "email")
+                elif position % 3 == 1:
+                    visits(lead_id, landing, 2, ENGAGEMENT_PROGRAM_ID, "email")
+                else:
+                    visits(lead_id, landing, 1, ENGAGEMENT_PROGRAM_ID, "email")
+                    visits(lead_id, landing + timedelta(days=2), 3, ENGAGEMENT_PROGRAM_ID, "email")
+            elif run == 1 and position == 11:
+                # no click, but a form fill three days after the send: a response
+                activity(lead_id, at + timedelta(days=3), 2, channel="webinar")
+            elif run == 0 and position == 10:
+                # a click eight days after the send: counted as a click, not a response
+                activity(
+                    lead_id,
+                    at + timedelta(days=8),
+                    11,
+                    link=f"{ENGAGEMENT_SITE}/lp",
+                    **email,
+                )
+    # page visits from the always-on social program (no e-mail, variant 'none')
+    for offset, lead_id in enumerate(ENGAGEMENT_LEADS[:4]):
+        start = ENGAGEMENT_FIRST_SEND + timedelta(days=3 + offset, hours=5)
+        visits(lead_id, start, 2 + offset % 2, ENGAGEMENT_SOCIAL_PROGRAM_ID, "social")
 
 
 # ---------------------------------------------------------------- expectations
