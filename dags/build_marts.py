@@ -1,15 +1,20 @@
 """
 ### build_marts
 
-Builds the dbt project (staging → intermediate → marts) on the warehouse once every
-source sync has updated its raw Asset, then updates the `marts` Asset, which
-schedules `score_and_handoff`. A failing model or test fails the task with the
-names of the failing nodes.
+Builds the dbt project on the warehouse once every source sync has updated its raw
+Asset, then updates the `marts` Asset, which schedules `score_and_handoff`.
+
+Rendered with astronomer-cosmos, a task per layer: seeds → staging → snapshots →
+marts (intermediate and marts models) → bi. Each runs `dbt build` on its layer (models, snapshots,
+seeds, their data and unit tests); a failing model or test fails that task and the
+layers after it. Models of optional sources with no data yet (dropped files) are
+left out, not failed.
 """
 
 from airflow.sdk import dag, task
 
 from nurture.orchestration import DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
+from nurture.transform.layers import LAYERS, layer_operator
 
 
 @dag(
@@ -18,23 +23,27 @@ from nurture.orchestration import DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    render_template_as_native_obj=True,
     tags=["transform"],
     doc_md=__doc__,
 )
 def build_marts():
     @task
-    def seed() -> dict:
-        from nurture.orchestration import dbt_build_task
+    def plan() -> list[str]:
+        """dbt exclusions for optional sources that have not loaded anything yet."""
+        from nurture.orchestration import dbt_exclusions_task
 
-        return dbt_build_task(["--select", "resource_type:seed"])
+        return dbt_exclusions_task()
 
-    @task(outlets=[MARTS])
-    def build(_: dict) -> dict:
-        from nurture.orchestration import dbt_build_task
-
-        return dbt_build_task(["--exclude", "resource_type:seed"])
-
-    build(seed())
+    previous = plan()
+    for layer in LAYERS:
+        step = layer_operator(
+            layer,
+            exclude="{{ ti.xcom_pull(task_ids='plan') }}",
+            outlets=[MARTS] if layer is LAYERS[-1] else [],
+        )
+        previous >> step
+        previous = step
 
 
 build_marts()

@@ -97,11 +97,11 @@ def files_gate_task(summary: dict[str, Any]) -> dict[str, int]:
     return checked
 
 
-def dbt_build_task(selector: list[str]) -> dict[str, int]:
+def dbt_exclusions_task() -> list[str]:
     from nurture.config import load_settings
-    from nurture.transform.dbt import run_dbt
+    from nurture.transform.dbt import exclusions
 
-    return run_dbt(load_settings(), "build", selector).counts
+    return exclusions(load_settings())
 
 
 def scoring_task(context: dict[str, Any]) -> dict[str, Any]:

@@ -54,15 +54,20 @@ def absent_sources(settings: Settings) -> list[str]:
     return [name for name, table in OPTIONAL_SOURCES.items() if not warehouse.table_exists(table)]
 
 
+def exclusions(settings: Settings) -> list[str]:
+    """dbt `--exclude` selectors for the optional sources with no data yet."""
+    absent = absent_sources(settings)
+    if absent:
+        log.info("dbt: no data yet from %s; leaving their models out", absent)
+    return [f"source:{name}+" for name in absent]
+
+
 def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()) -> DbtRun:
     from dbt.cli.main import dbtRunner
 
     args = list(args)
-    if command in ("build", "run", "test"):
-        absent = absent_sources(settings)
-        if absent:
-            log.info("dbt %s: no data yet from %s; leaving their models out", command, absent)
-            args += ["--exclude", *(f"source:{name}+" for name in absent)]
+    if command in ("build", "run", "test") and (excluded := exclusions(settings)):
+        args += ["--exclude", *excluded]
     os.environ.update(dbt_env(settings))
     target_dir = settings.home / "dbt" / settings.warehouse
     cli_args = [
