@@ -2,12 +2,16 @@
 
 Label: the lead converted in the SFA, as the marts say (`dim_lead.funnel_stage` sql,
 opportunity or customer, or `is_converted`), never the sandbox's ground truth.
-Time-based split: with cut-off T = as of - `model.holdout_days`, the model learns from
-the leads created before T with their features as of T, and is judged on the leads
-created since, with features as of the run: the question it answers in production
-("will this newer lead convert?"). The rules' AUC is measured on the same holdout, so
-the two figures compare like with like. The fitted model scores every lead; its
-artefact and metadata go to `NURTURE_HOME/models/`.
+Features are taken as of the run (the logical date: events after it are never read),
+the same snapshot the rules score. Time-based split: with cut-off T = as of -
+`model.holdout_days`, the model learns from the leads created before T and is judged
+on the leads created since, which it has never seen: the question it answers in
+production ("will this newer lead convert?"). The rules' AUC is measured on the same
+holdout, so the two figures compare like with like. (Features as of T for the
+training leads were tried and lost to the rules: older leads' engagement at T has
+decayed differently from the newer leads' at the run, so the model learnt a shifted
+picture.) The fitted model scores every lead; its artefact and metadata go to
+`NURTURE_HOME/models/`.
 """
 
 from __future__ import annotations
@@ -78,18 +82,15 @@ def feature_frame(
             continue
         for value in sorted(values.unique()):
             parts[f"{column}={value}"] = (values == value).to_numpy(dtype=float)
-    for j, name in enumerate(matrix.names):
-        if matrix.is_fit[j]:
-            parts[f"points:{name}"] = matrix.points[:, j]
+    for column in matrix.columns:
+        if column.is_fit:
+            parts[f"points:{column.name}"] = column.points
     for j, activity in enumerate(engagement.activity_types):
         parts[f"decayed:{activity}"] = engagement.points[:, j]
         parts[f"log_count:{activity}"] = np.log1p(engagement.counts[:, j])
     parts["log_count:careers_pages"] = np.log1p(engagement.careers_counts)
     parts["days_since_last_touch"] = np.minimum(engagement.days_since_last, RECENT_DAYS_CAP)
     parts["has_touch"] = np.isfinite(engagement.days_since_last).astype(float)
-    parts["is_free_mail_or_competitor"] = (
-        matrix.points[:, [n in ("free_mail", "competitor") for n in matrix.names]] != 0
-    ).any(axis=1).astype(float)
     return pd.DataFrame(parts)
 
 
@@ -124,13 +125,12 @@ def _pipeline():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=2000))
 
 
 def train_and_predict(
     leads: pd.DataFrame,
-    features_at_cutoff: pd.DataFrame,
-    features_now: pd.DataFrame,
+    features: pd.DataFrame,
     rules_score_now: np.ndarray,
     rules: Rules,
     as_of: datetime,
@@ -165,10 +165,10 @@ def train_and_predict(
         return predicted, report
 
     pipeline = _pipeline()
-    columns = list(features_at_cutoff.columns)
-    pipeline.fit(features_at_cutoff.loc[train, columns].to_numpy(), labels[train])
-    now = features_now.reindex(columns=columns, fill_value=0.0).to_numpy()
-    predicted = pipeline.predict_proba(now)[:, 1]
+    columns = list(features.columns)
+    matrix = features.to_numpy()
+    pipeline.fit(matrix[train], labels[train])
+    predicted = pipeline.predict_proba(matrix)[:, 1]
 
     y, p = labels[holdout], predicted[holdout]
     report.status = "trained"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -86,11 +86,9 @@ class ScoringSummary:
 
 
 def _scores(leads: pd.DataFrame, events: pd.DataFrame, rules: Rules, as_of: datetime):
-    engagement = engagement_matrix(events, leads["lead_id"], rules, as_of)
+    engagement = engagement_matrix(events, leads["lead_id"], rules, as_of, recency=True)
     matrix = points_matrix(leads, engagement, rules)
-    fit = np.round(matrix.points[:, matrix.is_fit].sum(axis=1), 2)
-    eng = np.round(matrix.points[:, ~matrix.is_fit].sum(axis=1), 2)
-    return engagement, matrix, fit, eng
+    return engagement, matrix, matrix.total(fit=True), matrix.total(fit=False)
 
 
 def score_run(
@@ -107,11 +105,8 @@ def score_run(
     engagement, matrix, fit, eng = _scores(leads, events, rules, as_of)
     grade, meets = grade_and_mql(fit, eng, rules)
 
-    cutoff = as_of - timedelta(days=rules.model.holdout_days)
-    past = _scores(leads, events, rules, cutoff)
     predicted, report = train_and_predict(
         leads,
-        feature_frame(leads, past[0], past[1]),
         feature_frame(leads, engagement, matrix),
         fit + eng,
         rules,

@@ -12,13 +12,14 @@ visits subtract from it: they are behaviour, not who the lead is).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from nurture.scoring.rules import Rules
+from nurture.scoring.rules import Domains, Rules
 
 TOP_REASONS = 3
 DAY_NS = 86_400 * 10**9
@@ -33,64 +34,103 @@ class Engagement:
     counts: np.ndarray  # (leads, types) int64
     careers_points: np.ndarray  # (leads,) float64, <= 0
     careers_counts: np.ndarray  # (leads,) int64
-    days_since_last: np.ndarray  # (leads,) float64, inf without a scored event
+    days_since_last: np.ndarray  # (leads,) float64, inf without a scored event (or not asked)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One reason group's points per lead; `label(rows)` names it in words for those rows."""
+
+    name: str
+    is_fit: bool
+    points: np.ndarray
+    label: Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
 class PointsMatrix:
-    """Every reason group's points per lead, and what to call each cell in words."""
+    """Every reason group's points per lead (fit and negative rules, then engagement)."""
 
-    names: list[str]  # column -> group name
-    points: np.ndarray  # (leads, groups)
-    is_fit: np.ndarray  # (groups,) bool: counts towards the fit score
-    labels: list[np.ndarray]  # per column: object array of each lead's label ("" = none)
+    columns: list[Column]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def is_fit(self) -> np.ndarray:
+        return np.array([c.is_fit for c in self.columns])
+
+    @property
+    def points(self) -> np.ndarray:
+        n = len(self.columns[0].points)
+        out = np.empty((n, len(self.columns)))
+        for j, column in enumerate(self.columns):
+            out[:, j] = column.points
+        return out
+
+    def total(self, fit: bool) -> np.ndarray:
+        """The fit (or engagement) score: the sum of those columns, rounded to cents."""
+        chosen = [c.points for c in self.columns if c.is_fit == fit]
+        total = np.zeros(len(self.columns[0].points))
+        for points in chosen:
+            total += points
+        return np.round(total, 2)
 
 
-def _column(values: pd.Series, table: dict[str, float], prefix: str) -> tuple:
-    lowered = {key.lower(): (points, key) for key, points in table.items()}
+def _coded(codes: np.ndarray, texts: list[str]) -> Callable[[np.ndarray], np.ndarray]:
+    vocabulary = np.array([*texts, ""], dtype=object)  # code -1 picks ""
+    return lambda rows: vocabulary[codes[rows]]
 
-    def points(value: object) -> float:
-        return lowered.get(str(value).strip().lower(), (0.0, ""))[0] if value is not None else 0.0
 
-    def label(value: object) -> str:
-        if value is None or str(value).strip().lower() not in lowered:
-            return ""
-        return f"{prefix}{lowered[str(value).strip().lower()][1]}"
-
+def _lookup_column(
+    name: str, values: pd.Series, found: Callable[[object], tuple[float, str]]
+) -> Column:
+    """Points and label of each distinct value, spread to the rows by factorize codes."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    pts = np.array([points(u) for u in uniques] + [0.0], dtype=float)
-    labels = np.array([label(u) for u in uniques] + [""], dtype=object)
-    return pts[codes], labels[codes]
+    results = [found(u) for u in uniques]
+    points = np.array([r[0] for r in results] + [0.0], dtype=float)
+    return Column(name, True, points[codes], _coded(codes, [r[1] for r in results]))
 
 
-def _seniority(titles: pd.Series, rules: Rules) -> tuple[np.ndarray, np.ndarray]:
+def _table_column(name: str, values: pd.Series, table: dict[str, float], prefix: str) -> Column:
+    lowered = {key.strip().lower(): (points, key) for key, points in table.items()}
+
+    def found(value: object) -> tuple[float, str]:
+        hit = lowered.get(str(value).strip().lower())
+        return (float(hit[0]), f"{prefix}{hit[1]}") if hit else (0.0, "")
+
+    return _lookup_column(name, values, found)
+
+
+def _seniority(titles: pd.Series, rules: Rules) -> Column:
     compiled = [(re.compile(r.pattern, re.IGNORECASE), r) for r in rules.fit.seniority]
 
-    def first(title: object) -> tuple[float, str]:
-        if title is None or title != title:
-            return 0.0, ""
+    def found(title: object) -> tuple[float, str]:
         for pattern, rule in compiled:
             if pattern.search(str(title)):
-                return rule.points, rule.reason
+                return float(rule.points), rule.reason
         return 0.0, ""
 
-    codes, uniques = pd.factorize(titles, use_na_sentinel=True)
-    found = [first(u) for u in uniques] + [(0.0, "")]
-    pts = np.array([f[0] for f in found], dtype=float)
-    labels = np.array([f[1] for f in found], dtype=object)
-    return pts[codes], labels[codes]
+    return _lookup_column("seniority", titles, found)
 
 
-def _flag(values: pd.Series, points: float, label: str) -> tuple[np.ndarray, np.ndarray]:
-    hit = values.fillna(False).to_numpy(dtype=bool)
-    return np.where(hit, float(points), 0.0), np.where(hit, label, "").astype(object)
+def _flag(name: str, hit: np.ndarray, points: float, label: str) -> Column:
+    values = np.where(hit, float(points), 0.0)
+    return Column(name, True, values, lambda rows: np.where(hit[rows], label, "").astype(object))
 
 
-def _domain_in(domains: pd.Series, rule, label: str) -> tuple[np.ndarray, np.ndarray]:
+def _truthy(values: pd.Series) -> np.ndarray:
+    return values.fillna(False).to_numpy(dtype=bool)
+
+
+def _domain_in(name: str, domains: pd.Series, rule: Domains, label: str) -> Column:
     listed = {d.lower() for d in rule.domains}
-    codes, uniques = pd.factorize(domains, use_na_sentinel=True)
-    hit = np.array([str(u).strip().lower() in listed for u in uniques] + [False], dtype=bool)
-    return _flag(pd.Series(hit[codes]), rule.points, label)
+    return _lookup_column(
+        name,
+        domains,
+        lambda d: (float(rule.points), label) if str(d).strip().lower() in listed else (0.0, ""),
+    )
 
 
 def email_domains(leads: pd.DataFrame) -> pd.Series:
@@ -100,16 +140,38 @@ def email_domains(leads: pd.DataFrame) -> pd.Series:
     return leads["email"].str.rsplit("@", n=1).str[-1]
 
 
+def lead_positions(lead_ids: pd.Series, event_lead_ids: pd.Series) -> np.ndarray:
+    """Each event's row in the lead base (-1 when the lead is not scored).
+
+    Integer keys in a compact range use a direct lookup array; others one hash lookup.
+    """
+    keys = lead_ids.to_numpy()
+    wanted = event_lead_ids.to_numpy()
+    if keys.dtype.kind in "iu" and wanted.dtype.kind in "iu" and len(keys):
+        low, high = int(keys.min()), int(keys.max())
+        if high - low < 64 * len(keys) + 1024 and lead_ids.is_unique:
+            table = np.full(high - low + 2, -1, dtype=np.int64)
+            table[keys - low] = np.arange(len(keys))
+            inside = (wanted >= low) & (wanted <= high)
+            return np.where(inside, table[np.clip(wanted - low, 0, high - low + 1)], -1)
+    return pd.Index(lead_ids).get_indexer(event_lead_ids)
+
+
 def engagement_matrix(
-    events: pd.DataFrame, lead_ids: pd.Series, rules: Rules, as_of: datetime
+    events: pd.DataFrame,
+    lead_ids: pd.Series,
+    rules: Rules,
+    as_of: datetime,
+    recency: bool = False,
 ) -> Engagement:
     """Decayed points and counts per lead and activity type, events at or before `as_of`.
 
     Each event is worth its type's points times 0.5 ** (age in days / half-life).
+    With `recency`, also the days since each lead's latest scored event (a model feature).
     """
     types = list(rules.engagement.activities)
     n, k = len(lead_ids), len(types)
-    position = pd.Index(lead_ids).get_indexer(events["lead_id"])
+    position = lead_positions(lead_ids, events["lead_id"])
     activity = events["activity_type"]
     if isinstance(activity.dtype, pd.CategoricalDtype):
         order = pd.Index(types).get_indexer(activity.cat.categories)
@@ -129,8 +191,9 @@ def engagement_matrix(
     counts = np.bincount(cell, minlength=n * k)
 
     last = np.full(n, np.inf)
-    if keep.any():
-        np.minimum.at(last, position[keep], age_days[keep])
+    if recency and keep.any():
+        latest = pd.Series(age_days[keep]).groupby(position[keep]).min()
+        last[latest.index.to_numpy()] = latest.to_numpy()
 
     careers_points = np.zeros(n)
     careers_counts = np.zeros(n, dtype=np.int64)
@@ -162,90 +225,88 @@ def _epoch_ns(values: pd.Series) -> np.ndarray:
 def points_matrix(leads: pd.DataFrame, engagement: Engagement, rules: Rules) -> PointsMatrix:
     """The fit, negative and engagement points of every lead, one column per group."""
     fit, negative = rules.fit, rules.negative
-    columns: list[tuple[str, bool, np.ndarray, np.ndarray]] = []
-    columns.append(("industry", True, *_column(leads["industry"], fit.industry, "industry ")))
-    columns.append(
-        ("size_band", True, *_column(leads["size_band"], fit.size_band, "company size "))
-    )
-    columns.append(("seniority", True, *_seniority(leads["job_title"], rules)))
-    columns.append(
-        ("department", True, *_column(leads["department"], fit.department, "department "))
-    )
-    columns.append(
-        ("unsubscribed", True, *_flag(leads["is_unsubscribed"], negative.unsubscribed, "unsubscribed"))
-    )
-    columns.append(
-        ("hard_bounce", True, *_flag(leads["is_email_invalid"], negative.hard_bounce, "hard bounce"))
-    )
+    columns = [
+        _table_column("industry", leads["industry"], fit.industry, "industry "),
+        _table_column("size_band", leads["size_band"], fit.size_band, "company size "),
+        _seniority(leads["job_title"], rules),
+        _table_column("department", leads["department"], fit.department, "department "),
+        _flag(
+            "unsubscribed", _truthy(leads["is_unsubscribed"]), negative.unsubscribed, "unsubscribed"
+        ),
+        _flag("hard_bounce", _truthy(leads["is_email_invalid"]), negative.hard_bounce, "hard bounce"),
+    ]
     domains = email_domains(leads)
     if negative.free_mail:
-        columns.append(
-            ("free_mail", True, *_domain_in(domains, negative.free_mail, "free-mail address"))
-        )
+        columns.append(_domain_in("free_mail", domains, negative.free_mail, "free-mail address"))
     if negative.competitor:
-        columns.append(
-            ("competitor", True, *_domain_in(domains, negative.competitor, "competitor domain"))
-        )
+        columns.append(_domain_in("competitor", domains, negative.competitor, "competitor domain"))
     for j, activity in enumerate(engagement.activity_types):
         counts = engagement.counts[:, j]
         columns.append(
-            (activity, False, engagement.points[:, j], _counted(activity.replace("_", " "), counts))
+            Column(
+                activity,
+                False,
+                engagement.points[:, j],
+                _counted(activity.replace("_", " "), counts),
+            )
         )
     columns.append(
-        (
+        Column(
             "careers_pages",
             False,
             engagement.careers_points,
             _counted("careers pages", engagement.careers_counts),
         )
     )
-    return PointsMatrix(
-        names=[c[0] for c in columns],
-        points=np.column_stack([c[2] for c in columns]),
-        is_fit=np.array([c[1] for c in columns]),
-        labels=[c[3] for c in columns],
-    )
+    return PointsMatrix(columns)
 
 
-def _counted(label: str, counts: np.ndarray) -> np.ndarray:
-    """"click email ×3" per lead, formatting each distinct count once."""
-    uniques, inverse = np.unique(counts, return_inverse=True)
-    texts = np.array([f"{label} ×{c}" if c > 0 else "" for c in uniques], dtype=object)
-    return texts[inverse.reshape(-1)]
+def _counted(label: str, counts: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """"click email ×3" for the given rows, formatting each distinct count once."""
+
+    def texts(rows: np.ndarray) -> np.ndarray:
+        uniques, inverse = np.unique(counts[rows], return_inverse=True)
+        named = np.array([f"{label} ×{c}" if c > 0 else "" for c in uniques], dtype=object)
+        return named[inverse.reshape(-1)]
+
+    return texts
 
 
 def grade_and_mql(
     fit_score: np.ndarray, engagement_score: np.ndarray, rules: Rules
 ) -> tuple[np.ndarray, np.ndarray]:
     """The fit grade (first grade whose floor the fit reaches) and the MQL rule's verdict."""
-    floors = [g.min_fit for g in rules.grades]
-    names = [g.grade for g in rules.grades]
-    grade = np.select([fit_score >= f for f in floors], names, default=names[-1]).astype(object)
-    threshold = pd.Series(grade).map(rules.mql).to_numpy(dtype=float)
-    meets = ~np.isnan(threshold) & (engagement_score >= np.nan_to_num(threshold, nan=np.inf))
-    return grade, meets
+    floors = np.array([g.min_fit for g in rules.grades])
+    names = np.array([g.grade for g in rules.grades], dtype=object)
+    thresholds = np.array([rules.mql.get(g.grade, np.inf) for g in rules.grades])
+    # grades run from the highest floor down: the first one reached, else the last
+    reached = fit_score[:, None] >= floors[None, :]
+    index = np.where(reached.any(axis=1), reached.argmax(axis=1), len(floors) - 1)
+    return names[index], engagement_score >= thresholds[index]
 
 
 def top_reasons(matrix: PointsMatrix, top: int = TOP_REASONS) -> np.ndarray:
     """Per lead, the `top` reasons with the largest absolute points, in words with points."""
-    n, k = matrix.points.shape
+    points = matrix.points
+    n, k = points.shape
     if n == 0:
         return np.array([], dtype=object)
-    order = np.argsort(-np.abs(matrix.points), axis=1, kind="stable")[:, :top]
+    order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :top]
     rows = np.arange(n)
-    labels = np.column_stack(matrix.labels)  # (n, k) object
-    result = pd.Series("", index=rows, dtype=object)
+    result = np.full(n, "", dtype=object)
     for rank in range(min(top, k)):
         column = order[:, rank]
-        points = np.round(matrix.points[rows, column], 1)
-        label = labels[rows, column]
-        present = (points != 0) & (label != "")
-        uniques, inverse = np.unique(points, return_inverse=True)
+        value = np.round(points[rows, column], 1)
+        label = np.full(n, "", dtype=object)
+        for j in np.unique(column):
+            picked = np.flatnonzero(column == j)
+            label[picked] = matrix.columns[j].label(picked)
+        present = (value != 0) & (label != "")
+        uniques, inverse = np.unique(value, return_inverse=True)
         shown = np.array([f" ({_signed(v)})" for v in uniques], dtype=object)[inverse.reshape(-1)]
-        text = pd.Series(label, dtype=object) + pd.Series(shown, dtype=object)
-        separator = np.where((result != "").to_numpy() & present, "; ", "")
-        result = result + pd.Series(np.where(present, separator + text.to_numpy(), ""))
-    return result.to_numpy(dtype=object)
+        separator = np.where((result != "") & present, "; ", "")
+        result = result + np.where(present, separator + label + shown, "")
+    return result
 
 
 def _signed(value: float) -> str:
@@ -267,8 +328,7 @@ def score_leads(
     """
     engagement = engagement_matrix(events, leads["lead_id"], rules, as_of)
     matrix = points_matrix(leads, engagement, rules)
-    fit_score = np.round(matrix.points[:, matrix.is_fit].sum(axis=1), 2)
-    engagement_score = np.round(matrix.points[:, ~matrix.is_fit].sum(axis=1), 2)
+    fit_score, engagement_score = matrix.total(fit=True), matrix.total(fit=False)
     grade, meets = grade_and_mql(fit_score, engagement_score, rules)
     scores = pd.DataFrame(
         {
