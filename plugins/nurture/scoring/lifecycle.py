@@ -92,7 +92,7 @@ def decide_cycles(
         {
             "lead_id": frame["lead_id"].to_numpy(),
             "is_mql": new_cycle | still_open,
-            "mql_cycle": pd.Series(cycle, dtype="Int64").where(cycle > 0).to_numpy(),
+            "mql_cycle": pd.Series(cycle, dtype="Int64").where(cycle > 0),
             "is_new_cycle": new_cycle,
         }
     )

@@ -128,7 +128,7 @@ def score_run(
             "grade": grade,
             "meets_mql_rule": meets,
             "is_mql": cycles["is_mql"].to_numpy(),
-            "mql_cycle": cycles["mql_cycle"].to_numpy(),
+            "mql_cycle": cycles["mql_cycle"].astype("Int64").array,
             "is_new_cycle": cycles["is_new_cycle"].to_numpy(),
             "predicted_conversion_probability": np.round(predicted, 5),
             "model_id": run_id if report.status == "trained" else None,
