@@ -13,7 +13,10 @@ AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
 LEADS = ["new", "open", "recycled_early", "recycled_late", "rejected", "accepted", "cold"]
 
 
-def decide(lifecycle: Lifecycle = Lifecycle(recycled_cooldown_days=30), meets=None):
+DEFAULT = Lifecycle(recycled_cooldown_days=30)
+
+
+def decide(lifecycle: Lifecycle = DEFAULT, meets=None):
     day = timedelta(days=1)
     outbox = pd.DataFrame(
         [

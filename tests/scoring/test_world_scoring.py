@@ -57,10 +57,9 @@ def test_model_beats_the_rules(scored, world_tables):
 def test_calibration_and_artefact_are_recorded(scored):
     settings, _, _ = scored
     model = query(settings, "select * from ops.scoring_models").iloc[0]
-    assert 0 < model["brier_score"] < model["base_rate"]
-    reliability = query(
-        settings, "select * from ops.scoring_model_reliability order by decile"
-    )
+    # better than always predicting the base rate (Brier of that: rate x (1 - rate))
+    assert 0 < model["brier_score"] < model["base_rate"] * (1 - model["base_rate"])
+    reliability = query(settings, "select * from ops.scoring_model_reliability order by decile")
     assert reliability["decile"].tolist() == list(range(1, 11))
     assert reliability["leads"].sum() == model["holdout_leads"]
     # the top decile converts more than the bottom one

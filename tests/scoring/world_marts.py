@@ -30,7 +30,34 @@ from nurture.warehouse import get_warehouse
 REPO = Path(__file__).resolve().parents[2]
 SEED_CSV = REPO / "dbt_project" / "seeds" / "marketo_activity_types.csv"
 
-DIM_LEAD_SQL = """
+# the regular expressions of the dbt macros people_seniority and people_department
+SENIORITY = (
+    (
+        "c_level",
+        "取締役|代表|社長|会長|役員|執行役員|cxo|chief|president|founder"
+        "|(^|[^a-z])c[a-z]?[a-z]o([^a-z]|$)",
+    ),
+    ("vp", "本部長|事業部長|統括|(^|[^a-z])(vp|svp|evp)([^a-z]|$)|vice president|head of"),
+    ("director", "部長|director"),
+    ("manager", "課長|室長|店長|次長|係長|マネージャ|manager|(^|[^a-z])lead([^a-z]|$)"),
+)
+DEPARTMENT = (
+    ("marketing", "マーケ|広報|宣伝|marketing|brand|(^|[^a-z])cmo([^a-z]|$)"),
+    ("sales", "営業|販売|sales|buyer|購買|account exec"),
+    ("it", "情報システム|情シス|security|セキュリティ|(^|[^a-z])(it|cio|ciso|cto)([^a-z]|$)"),
+    ("engineering", "開発|技術|エンジニア|engineer|developer|research|研究"),
+    ("human_resources", "人事|human resources|(^|[^a-z])hr([^a-z]|$)"),
+    ("finance", "経理|財務|finance|accounting|(^|[^a-z])cfo([^a-z]|$)"),
+    ("operations", "総務|general affairs|operations|運用"),
+)
+
+
+def _case(choices: tuple[tuple[str, str], ...], null: str, default: str) -> str:
+    whens = " ".join(f"when regexp_matches(t, '{p}') then '{v}'" for v, p in choices)
+    return f"case when t is null then {null} {whens} else {default} end"
+
+
+DIM_LEAD_SQL_TEMPLATE = """
 with mkto as (
     select person_id,
         min(title) as job_title, min(industry) as industry,
@@ -66,24 +93,8 @@ people as (
 )
 select
     'lead-' || person_id as lead_id, email, email_domain, job_title,
-    case
-        when t is null then 'unknown'
-        when regexp_matches(t, '取締役|代表|社長|会長|役員|執行役員|cxo|chief|president|founder|(^|[^a-z])c[a-z]?[a-z]o([^a-z]|$)') then 'c_level'
-        when regexp_matches(t, '本部長|事業部長|統括|(^|[^a-z])(vp|svp|evp)([^a-z]|$)|vice president|head of') then 'vp'
-        when regexp_matches(t, '部長|director') then 'director'
-        when regexp_matches(t, '課長|室長|店長|次長|係長|マネージャ|manager|(^|[^a-z])lead([^a-z]|$)') then 'manager'
-        else 'staff'
-    end as seniority,
-    case
-        when t is null then null
-        when regexp_matches(t, 'マーケ|広報|宣伝|marketing|brand|(^|[^a-z])cmo([^a-z]|$)') then 'marketing'
-        when regexp_matches(t, '営業|販売|sales|buyer|購買|account exec') then 'sales'
-        when regexp_matches(t, '情報システム|情シス|security|セキュリティ|(^|[^a-z])(it|cio|ciso|cto)([^a-z]|$)') then 'it'
-        when regexp_matches(t, '開発|技術|エンジニア|engineer|developer|research|研究') then 'engineering'
-        when regexp_matches(t, '人事|human resources|(^|[^a-z])hr([^a-z]|$)') then 'human_resources'
-        when regexp_matches(t, '経理|財務|finance|accounting|(^|[^a-z])cfo([^a-z]|$)') then 'finance'
-        when regexp_matches(t, '総務|general affairs|operations|運用') then 'operations'
-    end as department,
+    {seniority} as seniority,
+    {department} as department,
     industry, number_of_employees,
     case
         when number_of_employees >= 5000 then '5000+'
@@ -126,6 +137,10 @@ select 'lead-' || person_id as lead_id,
 from sf_lead
 where not "IsDeleted" and person_id is not null
 """
+DIM_LEAD_SQL = DIM_LEAD_SQL_TEMPLATE.format(
+    seniority=_case(SENIORITY, "'unknown'", "'staff'"),
+    department=_case(DEPARTMENT, "null", "null"),
+)
 TRUTH_SQL = "select 'lead-' || person_id as lead_id, propensity, converted from persons"
 
 TABLES = {

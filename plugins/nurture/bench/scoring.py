@@ -31,32 +31,78 @@ AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
 EVENTS_PER_LEAD = 12
 SAMPLE = 20_000
 TITLES = (
-    "営業部長", "情報システム部 課長", "マーケティング部 マネージャー", "代表取締役社長",
-    "経理部", "人事部 係長", "開発本部長", "総務部", "技術部 エンジニア", "営業",
-    "VP Marketing", "Director of IT", "Sales Manager", "Software Engineer", "CEO",
-    "Head of Demand Generation", "Marketing Specialist", "Account Executive",
-    "HR Generalist", "CFO", "Team Lead", "Analyst", None,
+    "営業部長",
+    "情報システム部 課長",
+    "マーケティング部 マネージャー",
+    "代表取締役社長",
+    "経理部",
+    "人事部 係長",
+    "開発本部長",
+    "総務部",
+    "技術部 エンジニア",
+    "営業",
+    "VP Marketing",
+    "Director of IT",
+    "Sales Manager",
+    "Software Engineer",
+    "CEO",
+    "Head of Demand Generation",
+    "Marketing Specialist",
+    "Account Executive",
+    "HR Generalist",
+    "CFO",
+    "Team Lead",
+    "Analyst",
+    None,
 )
 INDUSTRIES = (
-    "Software", "IT Services", "Manufacturing", "Financial Services", "Healthcare",
-    "Retail", "Logistics", "Education", None,
+    "Software",
+    "IT Services",
+    "Manufacturing",
+    "Financial Services",
+    "Healthcare",
+    "Retail",
+    "Logistics",
+    "Education",
+    None,
 )
 SIZE_BANDS = ("1-49", "50-249", "250-999", "1000-4999", "5000+", "unknown")
 DEPARTMENTS = ("marketing", "sales", "it", "engineering", "human_resources", "finance", None)
-DOMAINS = tuple(f"company{i}.co.jp" for i in range(400)) + (
-    "gmail.com", "yahoo.co.jp", "outlook.com", "icloud.com", "hubspot.com",
+DOMAINS = (
+    *(f"company{i}.co.jp" for i in range(400)),
+    "gmail.com",
+    "yahoo.co.jp",
+    "outlook.com",
+    "icloud.com",
+    "hubspot.com",
 )
 # the sandbox's mix of touches: sends and deliveries outnumber responses
 ACTIVITY_MIX = {
-    "send_email": 0.31, "email_delivered": 0.30, "visit_webpage": 0.17, "open_email": 0.085,
-    "change_status_in_progression": 0.06, "fill_out_form": 0.021, "click_email": 0.02,
-    "email_bounced": 0.007, "unsubscribe_email": 0.002, "attend_webinar": 0.015,
+    "send_email": 0.31,
+    "email_delivered": 0.30,
+    "visit_webpage": 0.17,
+    "open_email": 0.085,
+    "change_status_in_progression": 0.06,
+    "fill_out_form": 0.021,
+    "click_email": 0.02,
+    "email_bounced": 0.007,
+    "unsubscribe_email": 0.002,
+    "attend_webinar": 0.015,
     "register_for_event": 0.01,
 }
 PAGES = tuple(
     f"https://www.nurture-demo.example.com{p}"
-    for p in ("/", "/product", "/pricing", "/blog/mql-definition", "/case-studies/software",
-              "/resources/whitepaper", "/webinars", "/careers", "/demo-request")
+    for p in (
+        "/",
+        "/product",
+        "/pricing",
+        "/blog/mql-definition",
+        "/case-studies/software",
+        "/resources/whitepaper",
+        "/webinars",
+        "/careers",
+        "/demo-request",
+    )
 )
 
 
@@ -109,8 +155,13 @@ def score_vectorised(leads: pd.DataFrame, events: pd.DataFrame, rules: Rules) ->
     fit, eng = matrix.total(fit=True), matrix.total(fit=False)
     grade, meets = grade_and_mql(fit, eng, rules)
     scores = pd.DataFrame(
-        {"lead_id": leads["lead_id"].to_numpy(), "fit_score": fit, "engagement_score": eng,
-         "grade": grade, "meets_mql_rule": meets}
+        {
+            "lead_id": leads["lead_id"].to_numpy(),
+            "fit_score": fit,
+            "engagement_score": eng,
+            "grade": grade,
+            "meets_mql_rule": meets,
+        }
     )
     scores.attrs["matrix"] = matrix
     return scores
@@ -138,19 +189,24 @@ def scoring_sql(rules: Rules) -> str:
     for rule in (neg.free_mail, neg.competitor):
         if rule is not None:
             listed = ", ".join(_quote(d.lower()) for d in rule.domains)
+            points = float(rule.points)
             domains.append(
-                f"(case when lower(trim(email_domain)) in ({listed}) then {float(rule.points)!r} else 0 end)"
+                f"(case when lower(trim(email_domain)) in ({listed}) then {points!r} else 0 end)"
             )
     weights = " ".join(f"when {_quote(k)} then {float(v)!r}" for k, v in eng.activities.items())
     as_of = f"timestamp '{AS_OF.astimezone(UTC).replace(tzinfo=None).isoformat(sep=' ')}'"
-    decay = f"pow(0.5, date_diff('second', occurred_at, {as_of}) / 86400.0 / {eng.half_life_days!r})"
+    decay = (
+        f"pow(0.5, date_diff('second', occurred_at, {as_of}) / 86400.0 / {eng.half_life_days!r})"
+    )
     careers = (
         f"case when regexp_matches(webpage_url, {_quote(neg.careers_pages.pattern)}, 'i') "
         f"then {float(neg.careers_pages.points)!r} * {decay} else 0 end"
         if neg.careers_pages
         else "0"
     )
-    grades = " ".join(f"when fit_score >= {g.min_fit!r} then {_quote(g.grade)}" for g in rules.grades)
+    grades = " ".join(
+        f"when fit_score >= {g.min_fit!r} then {_quote(g.grade)}" for g in rules.grades
+    )
     thresholds = " ".join(f"when {_quote(g)} then {float(t)!r}" for g, t in rules.mql.items())
     return f"""
 with engagement as (
@@ -162,12 +218,12 @@ with engagement as (
 ),
 fit as (
     select lead_id,
-        round({_case_map('industry', fit.industry)} + {_case_map('size_band', fit.size_band)}
-            + coalesce(case {seniority or 'when false then 0'} end, 0)
-            + {_case_map('department', fit.department)}
+        round({_case_map("industry", fit.industry)} + {_case_map("size_band", fit.size_band)}
+            + coalesce(case {seniority or "when false then 0"} end, 0)
+            + {_case_map("department", fit.department)}
             + (case when is_unsubscribed then {float(neg.unsubscribed)!r} else 0 end)
             + (case when is_email_invalid then {float(neg.hard_bounce)!r} else 0 end)
-            {''.join(' + ' + d for d in domains)}, 2) as fit_score
+            {"".join(" + " + d for d in domains)}, 2) as fit_score
     from leads
 ),
 scored as (

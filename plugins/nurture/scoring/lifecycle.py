@@ -64,7 +64,9 @@ def decide_cycles(
     ]
     # the latest verdict given since the lead's latest cycle opened (or ever, without one)
     joined = verdicts.merge(latest[["lead_id", "created_at"]], on="lead_id", how="left")
-    joined = joined.loc[joined["created_at"].isna() | (joined["entered_at"] >= joined["created_at"])]
+    joined = joined.loc[
+        joined["created_at"].isna() | (joined["entered_at"] >= joined["created_at"])
+    ]
     last_verdict = (
         joined.sort_values(["lead_id", "entered_at"])
         .groupby("lead_id", as_index=False)

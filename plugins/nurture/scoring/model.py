@@ -77,7 +77,9 @@ def feature_frame(
     """Numeric features: fit attributes one-hot, rule points, engagement aggregates."""
     parts: dict[str, np.ndarray] = {}
     for column in CATEGORICAL:
-        values = leads[column].fillna("unknown").astype(str).str.lower() if column in leads else None
+        values = (
+            leads[column].fillna("unknown").astype(str).str.lower() if column in leads else None
+        )
         if values is None:
             continue
         for value in sorted(values.unique()):
@@ -182,7 +184,9 @@ def train_and_predict(
     return predicted, report
 
 
-def _save(pipeline, columns: list[str], report: ModelReport, rules: Rules, models_dir: Path) -> Path:
+def _save(
+    pipeline, columns: list[str], report: ModelReport, rules: Rules, models_dir: Path
+) -> Path:
     import joblib
 
     models_dir.mkdir(parents=True, exist_ok=True)

@@ -233,7 +233,9 @@ def points_matrix(leads: pd.DataFrame, engagement: Engagement, rules: Rules) -> 
         _flag(
             "unsubscribed", _truthy(leads["is_unsubscribed"]), negative.unsubscribed, "unsubscribed"
         ),
-        _flag("hard_bounce", _truthy(leads["is_email_invalid"]), negative.hard_bounce, "hard bounce"),
+        _flag(
+            "hard_bounce", _truthy(leads["is_email_invalid"]), negative.hard_bounce, "hard bounce"
+        ),
     ]
     domains = email_domains(leads)
     if negative.free_mail:
@@ -262,7 +264,7 @@ def points_matrix(leads: pd.DataFrame, engagement: Engagement, rules: Rules) -> 
 
 
 def _counted(label: str, counts: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """"click email ×3" for the given rows, formatting each distinct count once."""
+    """Labels like "click email ×3" for the given rows, formatting each distinct count once."""
 
     def texts(rows: np.ndarray) -> np.ndarray:
         uniques, inverse = np.unique(counts[rows], return_inverse=True)
