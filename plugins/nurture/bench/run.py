@@ -12,7 +12,7 @@ from pathlib import Path
 from nurture.bench.common import Result, scratch_postgres
 from nurture.config import Settings, load_settings
 
-PARTS = ("extract", "load", "incremental", "memory")
+PARTS = ("extract", "load", "incremental", "memory", "scoring")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Sizes:
     incremental_leads: int = 3_000
     incremental_rate_limits: bool = True
     memory_scale: int = 10
+    scoring_leads: int = 1_000_000
 
 
 QUICK = Sizes(
@@ -39,6 +40,7 @@ QUICK = Sizes(
     incremental_leads=600,
     incremental_rate_limits=False,
     memory_scale=2,
+    scoring_leads=20_000,
 )
 
 
@@ -91,6 +93,11 @@ def run_bench(
         progress(f"memory: Marketo sync at two sizes ({sizes.memory_scale}x), one process each")
         with tempfile.TemporaryDirectory(dir=home) as work:
             results.append(bench_memory(sizes.seed, Path(work), sizes.memory_scale))
+    if "scoring" in parts:
+        from nurture.bench.scoring import bench_scoring
+
+        progress(f"scoring: {sizes.scoring_leads:,} synthetic leads, scorer vs one DuckDB query")
+        results.append(bench_scoring(sizes.scoring_leads))
     return results
 
 

@@ -1,138 +1,347 @@
-"""Score every lead at once with column operations; keep each score's top reasons."""
+"""Score every lead at once with column operations; keep each score's top reasons.
+
+The lead base becomes a points matrix, one row per lead and one column per reason
+group (industry, size band, seniority, department, each negative rule, each activity
+type, careers pages). Text columns are mapped through their few distinct values
+(titles, industries, domains, URLs), never row by row; events are placed on their lead
+with one hash lookup and summed with `np.bincount`. Fit is the sum of the fit and
+negative columns, engagement the sum of the decayed activity columns (careers-page
+visits subtract from it: they are behaviour, not who the lead is).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from nurture.scoring.rules import Rules
+from nurture.scoring.rules import Domains, Rules
 
 TOP_REASONS = 3
+DAY_NS = 86_400 * 10**9
 
 
-def _points(leads: pd.DataFrame, mask: pd.Series, points: float, reason: str) -> pd.DataFrame:
-    hit = leads.loc[mask.fillna(False).astype(bool), ["lead_id"]]
-    return hit.assign(reason=reason, points=float(points))
+@dataclass(frozen=True)
+class Engagement:
+    """Per lead and activity type (columns in rules order): decayed points and counts."""
+
+    activity_types: list[str]
+    points: np.ndarray  # (leads, types) float64
+    counts: np.ndarray  # (leads, types) int64
+    careers_points: np.ndarray  # (leads,) float64, <= 0
+    careers_counts: np.ndarray  # (leads,) int64
+    days_since_last: np.ndarray  # (leads,) float64, inf without a scored event (or not asked)
 
 
-def fit_reasons(leads: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Long frame (lead_id, reason, points) of every fit and negative rule that applies."""
-    parts = []
-    industry = leads["industry"].fillna("").str.strip().str.lower()
-    for name, points in rules.fit.industry.items():
-        parts.append(_points(leads, industry == name.lower(), points, f"industry {name}"))
-    title = leads["title"].fillna("")
-    for rule in rules.fit.title_keywords:
-        parts.append(
-            _points(
-                leads,
-                title.str.contains(rule.pattern, case=False, regex=True),
-                rule.points,
-                rule.reason,
-            )
-        )
-    if rules.fit.employees:
-        employees = pd.to_numeric(leads.get("number_of_employees"), errors="coerce")
-        taken = pd.Series(False, index=leads.index)
-        for band in sorted(rules.fit.employees, key=lambda b: -b.min):
-            mask = (employees >= band.min) & ~taken
-            parts.append(_points(leads, mask, band.points, band.reason))
-            taken |= mask.fillna(False)
-    negative = rules.negative
-    parts.append(_points(leads, leads["is_unsubscribed"], negative.unsubscribed, "unsubscribed"))
-    parts.append(
-        _points(
-            leads, leads["is_email_invalid"], negative.email_invalid, "e-mail invalid or bounced"
-        )
+@dataclass(frozen=True)
+class Column:
+    """One reason group's points per lead; `label(rows)` names it in words for those rows."""
+
+    name: str
+    is_fit: bool
+    points: np.ndarray
+    label: Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class PointsMatrix:
+    """Every reason group's points per lead (fit and negative rules, then engagement)."""
+
+    columns: list[Column]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def is_fit(self) -> np.ndarray:
+        return np.array([c.is_fit for c in self.columns])
+
+    @property
+    def points(self) -> np.ndarray:
+        n = len(self.columns[0].points)
+        out = np.empty((n, len(self.columns)))
+        for j, column in enumerate(self.columns):
+            out[:, j] = column.points
+        return out
+
+    def total(self, fit: bool) -> np.ndarray:
+        """The fit (or engagement) score: the sum of those columns, rounded to cents."""
+        chosen = [c.points for c in self.columns if c.is_fit == fit]
+        total = np.zeros(len(self.columns[0].points))
+        for points in chosen:
+            total += points
+        return np.round(total, 2)
+
+
+def _coded(codes: np.ndarray, texts: list[str]) -> Callable[[np.ndarray], np.ndarray]:
+    vocabulary = np.array([*texts, ""], dtype=object)  # code -1 picks ""
+    return lambda rows: vocabulary[codes[rows]]
+
+
+def _lookup_column(
+    name: str, values: pd.Series, found: Callable[[object], tuple[float, str]]
+) -> Column:
+    """Points and label of each distinct value, spread to the rows by factorize codes."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = [found(u) for u in uniques]
+    points = np.array([r[0] for r in results] + [0.0], dtype=float)
+    return Column(name, True, points[codes], _coded(codes, [r[1] for r in results]))
+
+
+def _table_column(name: str, values: pd.Series, table: dict[str, float], prefix: str) -> Column:
+    lowered = {key.strip().lower(): (points, key) for key, points in table.items()}
+
+    def found(value: object) -> tuple[float, str]:
+        hit = lowered.get(str(value).strip().lower())
+        return (float(hit[0]), f"{prefix}{hit[1]}") if hit else (0.0, "")
+
+    return _lookup_column(name, values, found)
+
+
+def _seniority(titles: pd.Series, rules: Rules) -> Column:
+    compiled = [(re.compile(r.pattern, re.IGNORECASE), r) for r in rules.fit.seniority]
+
+    def found(title: object) -> tuple[float, str]:
+        for pattern, rule in compiled:
+            if pattern.search(str(title)):
+                return float(rule.points), rule.reason
+        return 0.0, ""
+
+    return _lookup_column("seniority", titles, found)
+
+
+def _flag(name: str, hit: np.ndarray, points: float, label: str) -> Column:
+    values = np.where(hit, float(points), 0.0)
+    return Column(name, True, values, lambda rows: np.where(hit[rows], label, "").astype(object))
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    return values.fillna(False).to_numpy(dtype=bool)
+
+
+def _domain_in(name: str, domains: pd.Series, rule: Domains, label: str) -> Column:
+    listed = {d.lower() for d in rule.domains}
+    return _lookup_column(
+        name,
+        domains,
+        lambda d: (float(rule.points), label) if str(d).strip().lower() in listed else (0.0, ""),
     )
+
+
+def email_domains(leads: pd.DataFrame) -> pd.Series:
+    """dim_lead.email_domain, or the part after @ of the e-mail when that is missing."""
+    if "email_domain" in leads:
+        return leads["email_domain"]
+    return leads["email"].str.rsplit("@", n=1).str[-1]
+
+
+def lead_positions(lead_ids: pd.Series, event_lead_ids: pd.Series) -> np.ndarray:
+    """Each event's row in the lead base (-1 when the lead is not scored).
+
+    Integer keys in a compact range use a direct lookup array; others one hash lookup.
+    """
+    keys = lead_ids.to_numpy()
+    wanted = event_lead_ids.to_numpy()
+    if keys.dtype.kind in "iu" and wanted.dtype.kind in "iu" and len(keys):
+        low, high = int(keys.min()), int(keys.max())
+        if high - low < 64 * len(keys) + 1024 and lead_ids.is_unique:
+            table = np.full(high - low + 2, -1, dtype=np.int64)
+            table[keys - low] = np.arange(len(keys))
+            inside = (wanted >= low) & (wanted <= high)
+            return np.where(inside, table[np.clip(wanted - low, 0, high - low + 1)], -1)
+    return pd.Index(lead_ids).get_indexer(event_lead_ids)
+
+
+def engagement_matrix(
+    events: pd.DataFrame,
+    lead_ids: pd.Series,
+    rules: Rules,
+    as_of: datetime,
+    recency: bool = False,
+) -> Engagement:
+    """Decayed points and counts per lead and activity type, events at or before `as_of`.
+
+    Each event is worth its type's points times 0.5 ** (age in days / half-life).
+    With `recency`, also the days since each lead's latest scored event (a model feature).
+    """
+    types = list(rules.engagement.activities)
+    n, k = len(lead_ids), len(types)
+    position = lead_positions(lead_ids, events["lead_id"])
+    activity = events["activity_type"]
+    if isinstance(activity.dtype, pd.CategoricalDtype):
+        order = pd.Index(types).get_indexer(activity.cat.categories)
+        type_code = np.where(activity.cat.codes.to_numpy() >= 0, order[activity.cat.codes], -1)
+    else:
+        type_code = pd.Index(types).get_indexer(activity)
+    occurred = _epoch_ns(events["occurred_at"])
+    as_of_ns = pd.Timestamp(as_of).as_unit("ns").value
+    in_time = occurred <= as_of_ns
+    age_days = (as_of_ns - occurred) / DAY_NS
+    decay = np.exp2(-age_days / rules.engagement.half_life_days)
+    weights = np.array([rules.engagement.activities[t] for t in types], dtype=float)
+
+    keep = (position >= 0) & (type_code >= 0) & in_time
+    cell = position[keep].astype(np.int64) * k + type_code[keep]
+    points = np.bincount(cell, weights=weights[type_code[keep]] * decay[keep], minlength=n * k)
+    counts = np.bincount(cell, minlength=n * k)
+
+    last = np.full(n, np.inf)
+    if recency and keep.any():
+        latest = pd.Series(age_days[keep]).groupby(position[keep]).min()
+        last[latest.index.to_numpy()] = latest.to_numpy()
+
+    careers_points = np.zeros(n)
+    careers_counts = np.zeros(n, dtype=np.int64)
+    careers = rules.negative.careers_pages
+    if careers is not None and "webpage_url" in events:
+        pattern = re.compile(careers.pattern, re.IGNORECASE)
+        codes, uniques = pd.factorize(events["webpage_url"], use_na_sentinel=True)
+        match = np.array([bool(pattern.search(str(u))) for u in uniques] + [False])
+        visit = match[codes] & (position >= 0) & in_time
+        careers_points = np.bincount(
+            position[visit], weights=careers.points * decay[visit], minlength=n
+        )
+        careers_counts = np.bincount(position[visit], minlength=n)
+    return Engagement(
+        activity_types=types,
+        points=points.reshape(n, k),
+        counts=counts.reshape(n, k),
+        careers_points=careers_points,
+        careers_counts=careers_counts,
+        days_since_last=last,
+    )
+
+
+def _epoch_ns(values: pd.Series) -> np.ndarray:
+    """Timestamps as UTC nanoseconds; naive ones (DuckDB `timestamp`) are taken as UTC."""
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns").asi8
+
+
+def points_matrix(leads: pd.DataFrame, engagement: Engagement, rules: Rules) -> PointsMatrix:
+    """The fit, negative and engagement points of every lead, one column per group."""
+    fit, negative = rules.fit, rules.negative
+    columns = [
+        _table_column("industry", leads["industry"], fit.industry, "industry "),
+        _table_column("size_band", leads["size_band"], fit.size_band, "company size "),
+        _seniority(leads["job_title"], rules),
+        _table_column("department", leads["department"], fit.department, "department "),
+        _flag(
+            "unsubscribed", _truthy(leads["is_unsubscribed"]), negative.unsubscribed, "unsubscribed"
+        ),
+        _flag(
+            "hard_bounce", _truthy(leads["is_email_invalid"]), negative.hard_bounce, "hard bounce"
+        ),
+    ]
+    domains = email_domains(leads)
     if negative.free_mail:
-        domain = leads["email"].fillna("").str.rsplit("@", n=1).str[-1].str.lower()
-        parts.append(
-            _points(
-                leads,
-                domain.isin(negative.free_mail.domains),
-                negative.free_mail.points,
-                "free-mail address",
+        columns.append(_domain_in("free_mail", domains, negative.free_mail, "free-mail address"))
+    if negative.competitor:
+        columns.append(_domain_in("competitor", domains, negative.competitor, "competitor domain"))
+    for j, activity in enumerate(engagement.activity_types):
+        counts = engagement.counts[:, j]
+        columns.append(
+            Column(
+                activity,
+                False,
+                engagement.points[:, j],
+                _counted(activity.replace("_", " "), counts),
             )
         )
-    parts = [p for p in parts if not p.empty and p["points"].iloc[0] != 0]
-    return (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(columns=["lead_id", "reason", "points"])
-    )
-
-
-def engagement_reasons(events: pd.DataFrame, rules: Rules, as_of: datetime) -> pd.DataFrame:
-    """Decayed engagement points per lead and activity type (half-life from the rules)."""
-    occurred = pd.to_datetime(events["occurred_at"], utc=True)
-    weights = events["activity_type"].map(rules.engagement.activities).astype(float)
-    keep = weights.notna() & (occurred <= pd.Timestamp(as_of))
-    if not keep.any():
-        return pd.DataFrame(
-            {
-                "lead_id": pd.Series(dtype=object),
-                "reason": pd.Series(dtype=object),
-                "points": pd.Series(dtype=float),
-            }
+    columns.append(
+        Column(
+            "careers_pages",
+            False,
+            engagement.careers_points,
+            _counted("careers pages", engagement.careers_counts),
         )
-    age_days = (pd.Timestamp(as_of) - occurred[keep]).dt.total_seconds() / 86_400
-    decay = np.power(0.5, age_days / rules.engagement.half_life_days)
-    scored = pd.DataFrame(
-        {
-            "lead_id": events.loc[keep, "lead_id"],
-            "activity_type": events.loc[keep, "activity_type"],
-            "points": weights[keep] * decay,
-        }
     )
-    grouped = scored.groupby(["lead_id", "activity_type"], as_index=False).agg(
-        points=("points", "sum"), n=("points", "size")
-    )
-    grouped["reason"] = grouped["n"].astype(str) + " × " + grouped["activity_type"]
-    return grouped[["lead_id", "reason", "points"]]
+    return PointsMatrix(columns)
+
+
+def _counted(label: str, counts: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Labels like "click email ×3" for the given rows, formatting each distinct count once."""
+
+    def texts(rows: np.ndarray) -> np.ndarray:
+        uniques, inverse = np.unique(counts[rows], return_inverse=True)
+        named = np.array([f"{label} ×{c}" if c > 0 else "" for c in uniques], dtype=object)
+        return named[inverse.reshape(-1)]
+
+    return texts
+
+
+def grade_and_mql(
+    fit_score: np.ndarray, engagement_score: np.ndarray, rules: Rules
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fit grade (first grade whose floor the fit reaches) and the MQL rule's verdict."""
+    floors = np.array([g.min_fit for g in rules.grades])
+    names = np.array([g.grade for g in rules.grades], dtype=object)
+    thresholds = np.array([rules.mql.get(g.grade, np.inf) for g in rules.grades])
+    # grades run from the highest floor down: the first one reached, else the last
+    reached = fit_score[:, None] >= floors[None, :]
+    index = np.where(reached.any(axis=1), reached.argmax(axis=1), len(floors) - 1)
+    return names[index], engagement_score >= thresholds[index]
+
+
+def top_reasons(matrix: PointsMatrix, top: int = TOP_REASONS) -> np.ndarray:
+    """Per lead, the `top` reasons with the largest absolute points, in words with points."""
+    points = matrix.points
+    n, k = points.shape
+    if n == 0:
+        return np.array([], dtype=object)
+    order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :top]
+    rows = np.arange(n)
+    result = np.full(n, "", dtype=object)
+    for rank in range(min(top, k)):
+        column = order[:, rank]
+        value = np.round(points[rows, column], 1)
+        label = np.full(n, "", dtype=object)
+        for j in np.unique(column):
+            picked = np.flatnonzero(column == j)
+            label[picked] = matrix.columns[j].label(picked)
+        present = (value != 0) & (label != "")
+        uniques, inverse = np.unique(value, return_inverse=True)
+        shown = np.array([f" ({_signed(v)})" for v in uniques], dtype=object)[inverse.reshape(-1)]
+        separator = np.where((result != "") & present, "; ", "")
+        result = result + np.where(present, separator + label + shown, "")
+    return result
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.0f}" if float(value).is_integer() else f"{value:+.1f}"
 
 
 def score_leads(
-    leads: pd.DataFrame, events: pd.DataFrame, rules: Rules, as_of: datetime
+    leads: pd.DataFrame,
+    events: pd.DataFrame,
+    rules: Rules,
+    as_of: datetime,
+    with_reasons: bool = True,
 ) -> pd.DataFrame:
-    """One row per lead: fit, engagement, total, grade, MQL flag and top reasons."""
-    fit = fit_reasons(leads, rules)
-    engagement = engagement_reasons(events, rules, as_of)
-    scores = leads[["lead_id", "email"]].copy()
-    scores = scores.merge(
-        fit.groupby("lead_id", as_index=False)["points"]
-        .sum()
-        .rename(columns={"points": "fit_score"}),
-        on="lead_id",
-        how="left",
+    """One row per lead: fit, engagement, total, grade, MQL rule verdict and top reasons.
+
+    `leads` has the dim_lead columns lead_id, job_title, industry, size_band, department,
+    email_domain (or email), is_unsubscribed, is_email_invalid; `events` has lead_id,
+    activity_type, occurred_at and optionally webpage_url.
+    """
+    engagement = engagement_matrix(events, leads["lead_id"], rules, as_of)
+    matrix = points_matrix(leads, engagement, rules)
+    fit_score, engagement_score = matrix.total(fit=True), matrix.total(fit=False)
+    grade, meets = grade_and_mql(fit_score, engagement_score, rules)
+    scores = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"].to_numpy(),
+            "fit_score": fit_score,
+            "engagement_score": engagement_score,
+            "score": np.round(fit_score + engagement_score, 2),
+            "grade": grade,
+            "meets_mql_rule": meets,
+        }
     )
-    scores = scores.merge(
-        engagement.groupby("lead_id", as_index=False)["points"]
-        .sum()
-        .rename(columns={"points": "engagement_score"}),
-        on="lead_id",
-        how="left",
-    )
-    scores[["fit_score", "engagement_score"]] = (
-        scores[["fit_score", "engagement_score"]].fillna(0.0).round(2)
-    )
-    scores["score"] = (scores["fit_score"] + scores["engagement_score"]).round(2)
-    floors = [g.min_fit for g in rules.grades]
-    grades = [g.grade for g in rules.grades]
-    scores["grade"] = np.select(
-        [scores["fit_score"] >= f for f in floors], grades, default=grades[-1]
-    )
-    threshold = scores["grade"].map(rules.mql).astype(float)
-    scores["is_mql"] = threshold.notna() & (scores["engagement_score"] >= threshold)
-    reasons = pd.concat([fit, engagement], ignore_index=True)
-    reasons = reasons.assign(weight=reasons["points"].abs()).sort_values(
-        ["lead_id", "weight"], ascending=[True, False]
-    )
-    top = reasons.groupby("lead_id").head(TOP_REASONS)
-    top = top.assign(text=top["reason"] + " (" + top["points"].map("{:+.0f}".format) + ")")
-    joined = top.groupby("lead_id")["text"].agg("; ".join).rename("top_reasons")
-    scores = scores.merge(joined, on="lead_id", how="left")
-    scores["top_reasons"] = scores["top_reasons"].fillna("")
+    if with_reasons:
+        scores["top_reasons"] = top_reasons(matrix)
     return scores
