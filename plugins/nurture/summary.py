@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +21,79 @@ RAW_TABLES = {
 }
 MART_TABLES = ("marts.dim_lead", "marts.fct_engagement_events")
 
+# Headline KPIs (DESIGN.md, "Marts"): label, the mart it needs, one row of numbers, format.
+KPIS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "email CTR (unique clicks / delivered)",
+        "marts.mart_campaign_performance",
+        "select sum(unique_clicks) * 1.0 / nullif(sum(delivered), 0) "
+        "from marts.mart_campaign_performance",
+        "{:.2%}",
+    ),
+    (
+        "unsubscribe rate (配信停止率)",
+        "marts.mart_campaign_performance",
+        "select sum(unsubscribes) * 1.0 / nullif(sum(delivered), 0) "
+        "from marts.mart_campaign_performance",
+        "{:.2%}",
+    ),
+    (
+        "continuous response rate (継続反応率)",
+        "marts.mart_lead_engagement",
+        "select avg(continuous_response_rate) from marts.mart_lead_engagement as e "
+        "where snapshot_date = (select max(snapshot_date) from marts.mart_lead_engagement "
+        "as l where l.lead_id = e.lead_id)",
+        "{:.2%}",
+    ),
+    (
+        "web circulation (ウェブ回遊率)",
+        "marts.mart_web_circulation",
+        "select avg(case when is_circulated then 1.0 else 0.0 end) "
+        "from marts.mart_web_circulation",
+        "{:.2%}",
+    ),
+    (
+        "A/B tests with a significant winner",
+        "marts.mart_ab_tests",
+        "select count(*) filter (where winner <> 'inconclusive') || ' of ' || count(*) "
+        "from marts.mart_ab_tests",
+        "{}",
+    ),
+    (
+        "creative-weeks flagged as fatigued",
+        "marts.mart_creative_fatigue",
+        "select count(*) filter (where is_fatigued) from marts.mart_creative_fatigue",
+        "{:,}",
+    ),
+    (
+        "lead → MQL → SAL",
+        "marts.mart_funnel",
+        "select sum(lead_count) || ' → ' || sum(mql_count) || ' → ' || sum(sal_count) "
+        "from marts.mart_funnel",
+        "{}",
+    ),
+    (
+        "MQL → SAL within SLA",
+        "marts.mart_funnel",
+        "select sum(sla_met_count) * 1.0 / nullif(sum(sla_met_count) + "
+        "sum(sla_breached_count), 0) from marts.mart_funnel",
+        "{:.0%}",
+    ),
+    (
+        "LTV per customer (all segments)",
+        "marts.mart_ltv",
+        "select sum(ltv * customer_count) / nullif(sum(customer_count), 0) from marts.mart_ltv",
+        "{:,.0f}",
+    ),
+)
+
 
 @dataclass
 class PipelineSummary:
     raw_rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
+    kpis: dict[str, str] = field(default_factory=dict)
     leads_scored: int = 0
     mqls: int = 0
     feeds: list[Path] = field(default_factory=list)
@@ -36,6 +104,7 @@ class PipelineSummary:
             "raw": self.raw_rows,
             "quarantined": self.quarantined,
             "marts": self.mart_rows,
+            "kpis": self.kpis,
             "mqls": self.mqls,
         }
 
@@ -50,12 +119,24 @@ class PipelineSummary:
             lines.append(f"  {'(none)':<{width}} {0:>10,}")
         lines.append("Marts")
         lines += [f"  {table:<{width}} {n:>10,}" for table, n in self.mart_rows.items()]
+        if self.kpis:
+            kpi_width = max(_display_width(label) for label in self.kpis)
+            lines.append("Headline KPIs")
+            lines += [
+                f"  {label}{' ' * (kpi_width - _display_width(label))}  {value}"
+                for label, value in self.kpis.items()
+            ]
         lines.append("Scoring and handoff")
         lines.append(f"  {'leads scored':<{width}} {self.leads_scored:>10,}")
         lines.append(f"  {'MQLs in ops.mql_outbox':<{width}} {self.mqls:>10,}")
         for feed in self.feeds:
             lines.append(f"  feed: {feed}")
         return "\n".join(lines)
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def collect_summary(settings: Settings) -> PipelineSummary:
@@ -78,6 +159,10 @@ def collect_summary(settings: Settings) -> PipelineSummary:
         summary.quarantined = {f"{r.source}.{r.object}": int(r.n) for r in rows.itertuples()}
     for table in MART_TABLES:
         summary.mart_rows[table] = count(table)
+    for label, table, sql, fmt in KPIS:
+        if warehouse.table_exists(table):
+            value = warehouse.query(sql).iloc[0, 0]
+            summary.kpis[label] = "n/a" if value is None or value != value else fmt.format(value)
     if warehouse.table_exists("marts.fct_lead_scores"):
         latest = warehouse.query(
             "select count(*) as n from marts.fct_lead_scores where run_id = "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nurture.config import DBT_PROJECT_DIR, Settings
 
@@ -20,6 +20,8 @@ class DbtFailed(RuntimeError):
 class DbtRun:
     command: str
     results: dict[str, str]
+    # rows each node wrote, where the adapter reports it (incremental merges, tables)
+    rows_affected: dict[str, int] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -86,15 +88,19 @@ def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()
     ]
     result = dbtRunner().invoke(cli_args)
     statuses: dict[str, str] = {}
+    rows_affected: dict[str, int] = {}
     failures: list[str] = []
     for node in getattr(result.result, "results", None) or []:
         status = str(getattr(node.status, "value", node.status))
         statuses[node.node.unique_id] = status
+        rows = (getattr(node, "adapter_response", None) or {}).get("rows_affected")
+        if isinstance(rows, int) and rows >= 0:
+            rows_affected[node.node.unique_id] = rows
         if status in ("error", "fail"):
             failures.append(f"- {node.node.unique_id}: {status}: {node.message}")
     if not result.success:
         reason = "\n".join(failures) or repr(result.exception)
         raise DbtFailed(f"dbt {command} failed on {settings.warehouse}:\n{reason}")
-    run = DbtRun(command=command, results=statuses)
+    run = DbtRun(command=command, results=statuses, rows_affected=rows_affected)
     log.info("dbt %s on %s: %s", command, settings.warehouse, run.counts)
     return run
