@@ -137,7 +137,7 @@ class Delivery:
 STAGE_DDL = """create temporary table _delivery_stage (
     lead_id varchar, cycle integer, target varchar, status varchar, detail varchar,
     external_id varchar, task_id varchar, delivered_at timestamp with time zone,
-    idempotency_key varchar, attempts_add integer, at timestamp with time zone
+    idempotency_key varchar, attempts_add integer, changed_at timestamp with time zone
 )"""
 MERGE_UPDATE = """
 update ops.mql_deliveries as d set
@@ -148,8 +148,8 @@ update ops.mql_deliveries as d set
     delivered_at = coalesce(s.delivered_at, d.delivered_at),
     idempotency_key = coalesce(s.idempotency_key, d.idempotency_key),
     attempts = coalesce(d.attempts, 0) + s.attempts_add,
-    first_attempt_at = coalesce(d.first_attempt_at, s.at),
-    last_attempt_at = case when s.attempts_add > 0 then s.at else d.last_attempt_at end
+    first_attempt_at = coalesce(d.first_attempt_at, s.changed_at),
+    last_attempt_at = case when s.attempts_add > 0 then s.changed_at else d.last_attempt_at end
 from _delivery_stage as s
 where d.lead_id = s.lead_id and d.cycle = s.cycle and d.target = s.target
 """
@@ -157,7 +157,7 @@ MERGE_INSERT = """
 insert into ops.mql_deliveries (lead_id, cycle, target, status, detail, external_id, task_id,
     delivered_at, idempotency_key, attempts, first_attempt_at, last_attempt_at)
 select s.lead_id, s.cycle, s.target, s.status, s.detail, s.external_id, s.task_id,
-    s.delivered_at, s.idempotency_key, s.attempts_add, s.at, s.at
+    s.delivered_at, s.idempotency_key, s.attempts_add, s.changed_at, s.changed_at
 from _delivery_stage as s
 where not exists (select 1 from ops.mql_deliveries as d
     where d.lead_id = s.lead_id and d.cycle = s.cycle and d.target = s.target)
@@ -191,7 +191,7 @@ def record_in(session: Session, target: str, changes: Sequence[Delivery]) -> Non
             "delivered_at": pd.Series([c.delivered_at for c in changes], dtype="object"),
             "idempotency_key": [c.idempotency_key for c in changes],
             "attempts_add": [1 if c.attempt else 0 for c in changes],
-            "at": [c.at for c in changes],
+            "changed_at": [c.at for c in changes],
         }
     )
     frame["delivered_at"] = pd.to_datetime(frame["delivered_at"], utc=True)

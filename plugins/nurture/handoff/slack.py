@@ -27,8 +27,6 @@ import time
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
-import pandas as pd
-
 from nurture.connectors.slack import AmbiguousSend, SendFailed, SlackWebhook
 from nurture.handoff.checkpoints import checkpoint
 from nurture.handoff.outbox import Delivery, Entry, record, record_in
@@ -165,20 +163,10 @@ def _open_notice(warehouse: Warehouse, day: date, owner_id: str, group: list[Ent
             [day, owner_id],
         )
         notice_id = f"{day.isoformat()}:{owner_id}:{int(n) + 1}"
-        session.insert_frame(
-            "ops.slack_notices",
-            pd.DataFrame(
-                [
-                    {
-                        "notice_id": notice_id,
-                        "notice_date": day,
-                        "owner_id": owner_id,
-                        "status": "sending",
-                        "lead_count": len(group),
-                        "created_at": now,
-                    }
-                ]
-            ),
+        session.execute(
+            "insert into ops.slack_notices (notice_id, notice_date, owner_id, status, "
+            "lead_count, created_at) values (?, ?, ?, 'sending', ?, ?)",
+            [notice_id, day, owner_id, len(group), now],
         )
         record_in(
             session,
