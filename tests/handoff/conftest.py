@@ -148,8 +148,9 @@ def sf_leads(sandbox: Sandbox, prefix: str) -> pd.DataFrame:
             ]
     finally:
         client.close()
-    leads = pd.DataFrame(rows, columns=["Id", "Nurture_Lead_Id__c", "Status", "OwnerId",
-                                        "Nurture_Grade__c"])
+    leads = pd.DataFrame(
+        rows, columns=["Id", "Nurture_Lead_Id__c", "Status", "OwnerId", "Nurture_Grade__c"]
+    )
     counts = pd.Series([t["WhoId"] for t in tasks], dtype=object).value_counts()
     leads["tasks"] = leads["Id"].map(counts).fillna(0).astype(int)
     return leads

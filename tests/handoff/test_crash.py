@@ -8,7 +8,6 @@ stdout; the test kills it there, so the crash lands at the same point every time
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

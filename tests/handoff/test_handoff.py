@@ -32,11 +32,17 @@ def test_twice_gives_one_lead_task_and_notice_per_mql(sandbox, warehouse_setting
     conns = sandbox.connections()
     first = run_handoff(warehouse_settings, DAY, connections=conns)
     assert {r.target: r.delivered for r in first.results} == {
-        "salesforce": 230, "hubspot": 230, "csv_feed": 230, "slack": 230,
+        "salesforce": 230,
+        "hubspot": 230,
+        "csv_feed": 230,
+        "slack": 230,
     }
     second = run_handoff(warehouse_settings, DAY, connections=conns)
     assert {r.target: r.delivered for r in second.results} == {
-        "salesforce": 0, "hubspot": 0, "csv_feed": 230, "slack": 0,
+        "salesforce": 0,
+        "hubspot": 0,
+        "csv_feed": 230,
+        "slack": 0,
     }
 
     leads = sf_leads(sandbox, prefix)
@@ -54,10 +60,14 @@ def test_twice_gives_one_lead_task_and_notice_per_mql(sandbox, warehouse_setting
     assert sorted(r["lead_id"] for r in rows) == ids
     assert "部長" in rows[0]["reasons"]
 
-    frame = get_warehouse(warehouse_settings).query(
-        "select target, count(*) as n, min(status) as lo, max(status) as hi, "
-        "count(delivered_at) as stamped from ops.mql_deliveries group by target"
-    ).set_index("target")
+    frame = (
+        get_warehouse(warehouse_settings)
+        .query(
+            "select target, count(*) as n, min(status) as lo, max(status) as hi, "
+            "count(delivered_at) as stamped from ops.mql_deliveries group by target"
+        )
+        .set_index("target")
+    )
     assert set(frame.index) == {"salesforce", "hubspot", "csv_feed", "slack"}
     assert (frame["n"] == 230).all() and (frame["stamped"] == 230).all()
     assert (frame["lo"] == "delivered").all() and (frame["hi"] == "delivered").all()
@@ -83,9 +93,7 @@ def test_failing_target_stays_pending_and_red(dead, sandbox, warehouse_settings)
     prefix = f"dead-{dead}-{warehouse_settings.warehouse}"
     ids = seed_outbox(warehouse_settings, sandbox, prefix, 20, offset=400)
     with pytest.raises(HandoffFailed, match=dead) as failed:
-        run_handoff(
-            warehouse_settings, DAY, connections=sandbox.connections(**{dead: _dead_url()})
-        )
+        run_handoff(warehouse_settings, DAY, connections=sandbox.connections(**{dead: _dead_url()}))
     by_target = {r.target: r for r in failed.value.results}
     assert by_target[dead].pending == 20 and by_target[dead].error
     assert all(r.delivered == 20 for t, r in by_target.items() if t not in (dead, "owners"))
