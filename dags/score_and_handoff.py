@@ -2,9 +2,17 @@
 ### score_and_handoff
 
 Scores every lead with `include/scoring/rules.yaml` as of the logical date, writes
-`marts.fct_lead_scores` and enqueues new MQLs in `ops.mql_outbox` (keyed by lead
-and cycle, in the same transaction), then delivers the day's CSV feed to
-`$NURTURE_HOME/feeds/`. Re-runs rebuild the same feed and never enqueue twice.
+`marts.fct_lead_scores` and enqueues new MQLs in `ops.mql_outbox` (keyed by lead and
+cycle, in the same transaction), assigns each new MQL its owner
+(`include/handoff/owners.yaml`, stored in `ops.mql_assignments`), then hands the
+outbox to sales, one task per target: Salesforce (Lead upsert by `Nurture_Lead_Id__c`
+plus a Task with the reasons), HubSpot (lifecycle stage), the day's CSV feed in
+`$NURTURE_HOME/feeds/`, and one Slack notice per owner.
+
+Each delivery is recorded per entry and target in `ops.mql_deliveries`; re-runs and
+retries deliver only what is pending and never create a second lead, Task or notice.
+A target that fails leaves its entries pending and its task red; the other targets
+still run (they trigger on `all_done`).
 """
 
 from airflow.sdk import dag, get_current_context, task
@@ -29,12 +37,38 @@ def score_and_handoff():
         return scoring_task(get_current_context())
 
     @task
-    def csv_feed(scored: dict) -> dict:
+    def assign_owners() -> dict:
+        from nurture.orchestration import assign_owners_task
+
+        return assign_owners_task()
+
+    # One task per target, in a chain: the embedded DuckDB warehouse takes one writer
+    # at a time. `all_done` lets each target run whatever happened to the one before.
+    @task(trigger_rule="all_done")
+    def salesforce() -> dict:
+        from nurture.orchestration import handoff_target_task
+
+        return handoff_target_task("salesforce", get_current_context())
+
+    @task(trigger_rule="all_done")
+    def hubspot() -> dict:
+        from nurture.orchestration import handoff_target_task
+
+        return handoff_target_task("hubspot", get_current_context())
+
+    @task(trigger_rule="all_done")
+    def csv_feed() -> dict:
         from nurture.orchestration import feed_task
 
-        return {"scoring": scored, "feed": feed_task(get_current_context())}
+        return feed_task(get_current_context())
 
-    csv_feed(score())
+    @task(trigger_rule="all_done")
+    def slack() -> dict:
+        from nurture.orchestration import handoff_target_task
+
+        return handoff_target_task("slack", get_current_context())
+
+    score() >> assign_owners() >> salesforce() >> hubspot() >> csv_feed() >> slack()
 
 
 score_and_handoff()

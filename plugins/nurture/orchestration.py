@@ -114,12 +114,26 @@ def scoring_task(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def feed_task(context: dict[str, Any]) -> dict[str, Any]:
-    from nurture.config import load_settings
-    from nurture.handoff.feed import write_feed
+    """The day's CSV feed (the logical date's day), rebuilt whole."""
+    return handoff_target_task("csv_feed", context)
 
-    day = window_end(context).date()
-    result = write_feed(load_settings(), day)
-    return {"path": str(result.path), "rows": result.rows}
+
+def assign_owners_task() -> dict[str, int]:
+    """Owners for new outbox entries; a failure here leaves them waiting, so fail and retry."""
+    from nurture.config import load_settings
+    from nurture.handoff.run import assign
+
+    return assign(load_settings())
+
+
+def handoff_target_task(target: str, context: dict[str, Any]) -> dict[str, Any]:
+    """Deliver the pending outbox to one target; red, with the reason, if any entry is left."""
+    from nurture.config import load_settings
+    from nurture.handoff.run import check, deliver_target
+
+    result = deliver_target(load_settings(), target, window_end(context).date())
+    check([result])
+    return result.as_dict()
 
 
 def sync_dag(source: str, doc_md: str) -> DAG:

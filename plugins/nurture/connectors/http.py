@@ -65,6 +65,17 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return max(0.0, when - (time.time() if now is None else now))
 
 
+def retry_options(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """RetryingClient knobs from the connection extras `max_attempts` and
+    `backoff_seconds` (first back-off); absent, the client's defaults hold."""
+    options: dict[str, Any] = {}
+    if "max_attempts" in extra:
+        options["max_attempts"] = max(1, int(extra["max_attempts"]))
+    if "backoff_seconds" in extra:
+        options["backoff_base"] = float(extra["backoff_seconds"])
+    return options
+
+
 class SlidingWindowLimiter:
     """Client-side pacing to a vendor's published ceiling (e.g. Marketo: 100 calls / 20 s).
 

@@ -14,13 +14,14 @@ import dlt
 import pyarrow as pa
 
 from nurture.connections import ApiConnection
-from nurture.connectors.http import RetryingClient, SlidingWindowLimiter
+from nurture.connectors.http import RetryingClient, SlidingWindowLimiter, retry_options
 from nurture.connectors.records import Quarantine, parse_timestamp, typed_pages, typed_rows
 from nurture.connectors.windows import window_cursor, window_start
 
 SEARCH_RESULT_CAP = 10_000
 SEARCH_PAGE = 200
 LIST_PAGE = 100
+BATCH_LIMIT = 100  # inputs per batch read/create/update/upsert call
 OWNER_PAGE = 500
 ASSOCIATION_BATCH = 1000  # v4 batch read inputs per call
 # v4 batch-read errors that mean "this object has no such associations (any more)".
@@ -115,7 +116,10 @@ class HubSpotClient:
     def __init__(self, conn: ApiConnection) -> None:
         self.conn = conn
         self.http = RetryingClient(
-            conn.base_url, auth_headers=self._auth_headers, timeout=conn.timeout_seconds
+            conn.base_url,
+            auth_headers=self._auth_headers,
+            timeout=conn.timeout_seconds,
+            **retry_options(conn.extra),
         )
         # The search API has its own limit (5 requests/s) and sends no headers for it: pace
         # to it client-side, with a 5% margin so jitter on the wire rarely meets a 429.
@@ -127,6 +131,17 @@ class HubSpotClient:
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.conn.password}"}
+
+    def batch_upsert(
+        self, object_name: str, id_property: str, inputs: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Upsert up to 100 objects matched on `id_property` (e.g. email); each input is
+        `{"id": <value of id_property>, "properties": {...}}`. Returns HubSpot's batch body
+        (`results`, and `errors` when some inputs failed)."""
+        if len(inputs) > BATCH_LIMIT:
+            raise ValueError(f"at most {BATCH_LIMIT} inputs per HubSpot batch call")
+        body = {"inputs": [{**i, "idProperty": id_property} for i in inputs]}
+        return self.http.post(f"/crm/v3/objects/{object_name}/batch/upsert", json=body).json()
 
     def _search(self, obj: CrmObject, body: dict[str, Any]) -> dict[str, Any]:
         pause = self.search_limiter.delay()

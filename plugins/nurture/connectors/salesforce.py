@@ -21,7 +21,7 @@ import httpx
 
 from nurture.connections import ApiConnection
 from nurture.connectors.csvstream import batched, csv_records
-from nurture.connectors.http import ApiError, RetryingClient
+from nurture.connectors.http import ApiError, RetryingClient, retry_options
 from nurture.connectors.records import Quarantine, materialized, typed_pages
 from nurture.connectors.windows import window_cursor, window_start
 
@@ -41,6 +41,7 @@ DLT_TYPES = {
 STRATEGIES = ("auto", "bulk", "soql")
 JOB_FAILED = ("Failed", "Aborted")
 POLL_CAP_SECONDS = 30.0
+COLLECTION_LIMIT = 200  # records per sObject Collections call
 HISTORY_LOADED = "history_loaded"  # resource state: the first (history) load has run
 
 
@@ -193,6 +194,7 @@ class SalesforceClient:
             auth_headers=self._auth_headers,
             on_unauthorized=self._expire_token,
             timeout=conn.timeout_seconds,
+            **retry_options(conn.extra),
         )
 
     def close(self) -> None:
@@ -281,6 +283,46 @@ class SalesforceClient:
         return int(
             self.request("GET", self._path("queryAll"), params={"q": soql}).json()["totalSize"]
         )
+
+    def query(self, soql: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of a SOQL `query` (live records only)."""
+        url: str | None = self._path("query")
+        params: dict[str, str] | None = {"q": soql}
+        while url:
+            body = self.request("GET", url, params=params).json()
+            records = body.get("records") or []
+            if records:
+                yield [{k: v for k, v in r.items() if k != "attributes"} for r in records]
+            url = None if body.get("done", True) else body.get("nextRecordsUrl")
+            params = None
+
+    # ---- writes: sObject Collections ---------------------------------------------------
+
+    def upsert_collection(
+        self, sobject_name: str, ext_field: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Upsert up to 200 records by external id (`allOrNone` false): one result per
+        record, in order, each with `id`, `success`, `created` and `errors`."""
+        if len(records) > COLLECTION_LIMIT:
+            raise ValueError(f"at most {COLLECTION_LIMIT} records per sObject Collections call")
+        body = {
+            "allOrNone": False,
+            "records": [{"attributes": {"type": sobject_name}, **r} for r in records],
+        }
+        path = self._path(f"composite/sobjects/{sobject_name}/{ext_field}")
+        return list(self.request("PATCH", path, json=body).json())
+
+    def create_collection(
+        self, sobject_name: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Create up to 200 records (`allOrNone` false): one result per record, in order."""
+        if len(records) > COLLECTION_LIMIT:
+            raise ValueError(f"at most {COLLECTION_LIMIT} records per sObject Collections call")
+        body = {
+            "allOrNone": False,
+            "records": [{"attributes": {"type": sobject_name}, **r} for r in records],
+        }
+        return list(self.request("POST", self._path("composite/sobjects"), json=body).json())
 
     # ---- Bulk API 2.0 ----------------------------------------------------------------
 

@@ -1,24 +1,28 @@
-"""The day's MQL feed for sales: a CSV that opens cleanly in Excel (UTF-8 with BOM)."""
+"""The CSV feed target: the day's file for sales, one that opens cleanly in Excel (UTF-8
+with BOM, CRLF), under `NURTURE_HOME/feeds/mql-<day>.csv`.
+
+The day's file holds the entries recorded in it before plus every entry still pending
+for the feed; it is rebuilt whole from the warehouse on every run and replaces the old
+one atomically (temp file + rename), so a re-run or a crash never leaves a duplicate
+row, a half-written file, or an entry in two days' files.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from nurture.config import Settings
-from nurture.handoff.schema import ensure_tables
+from nurture.handoff.outbox import Delivery, Entry, entries_for, record
+from nurture.handoff.targets import TargetResult
 from nurture.warehouse import get_warehouse
 
-FEED_SQL = """
-select o.lead_id, o.cycle, o.email, l.first_name, l.last_name, l.company_name, l.job_title,
-       o.grade, o.score, o.top_reasons, o.created_at
-from ops.mql_outbox as o
-left join marts.dim_lead as l on l.lead_id = o.lead_id
-where o.created_at >= ? and o.created_at < ?
-order by o.score desc, o.lead_id
-"""
+TARGET = "csv_feed"
 HEADERS_EN = [
     "lead_id",
     "cycle",
@@ -30,6 +34,7 @@ HEADERS_EN = [
     "grade",
     "score",
     "reasons",
+    "owner",
     "mql_at",
 ]
 HEADERS_JA = [
@@ -43,6 +48,7 @@ HEADERS_JA = [
     "グレード",
     "スコア",
     "理由",
+    "担当者",
     "MQL日時",
 ]
 
@@ -53,32 +59,74 @@ class FeedResult:
     rows: int
 
 
-def write_feed(settings: Settings, day: date, japanese_headers: bool = False) -> FeedResult:
-    """Write every MQL enqueued on `day` to `feeds/mql-<day>.csv`, replacing the file whole.
+def feed_path(settings: Settings, day: date) -> Path:
+    return settings.feeds_dir / f"mql-{day.isoformat()}.csv"
 
-    The file is rebuilt from the outbox each time, so re-runs give the same file and
-    never duplicate rows; deliveries are recorded per entry.
-    """
+
+def _row(e: Entry) -> list[object]:
+    return [
+        e.lead_id,
+        e.cycle,
+        e.email or "",
+        e.first_name or "",
+        e.last_name or "",
+        e.company_name or "",
+        e.job_title or "",
+        e.grade,
+        f"{e.score:.1f}",
+        e.top_reasons,
+        e.owner_name or "",
+        e.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+    ]
+
+
+def write_feed(settings: Settings, day: date, japanese_headers: bool = False) -> FeedResult:
+    """Rebuild the day's file and record its new entries as delivered."""
     warehouse = get_warehouse(settings)
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    end = start + timedelta(days=1)
-    with warehouse.transaction() as session:
-        ensure_tables(session)
-    frame = warehouse.query(FEED_SQL, [start, end])
-    frame.columns = HEADERS_JA if japanese_headers else HEADERS_EN
+    path = feed_path(settings, day)
+    entries = entries_for(warehouse, TARGET, also_external_id=path.name)
+    entries.sort(key=lambda e: (-e.score, e.lead_id, e.cycle))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS_JA if japanese_headers else HEADERS_EN)
+    writer.writerows(_row(e) for e in entries)
     settings.feeds_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.feeds_dir / f"mql-{day.isoformat()}.csv"
-    partial = path.with_suffix(".csv.partial")
-    frame.to_csv(partial, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with open(partial, "w", encoding="utf-8-sig", newline="") as handle:
+        handle.write(buffer.getvalue())
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(partial, path)
-    delivered = frame.iloc[:, :2].copy()
-    delivered.columns = ["lead_id", "cycle"]
-    delivered = delivered.assign(
-        target="csv_feed", status="delivered", detail=path.name, delivered_at=datetime.now(UTC)
+    now = datetime.now(UTC)
+    record(
+        warehouse,
+        TARGET,
+        [
+            Delivery(
+                e.lead_id,
+                e.cycle,
+                "delivered",
+                detail=path.name,
+                external_id=path.name,
+                delivered_at=now,
+                idempotency_key=e.key,
+                attempt=True,
+            )
+            for e in entries
+            if e.status != "delivered"
+        ],
     )
-    with warehouse.transaction() as session:
-        session.execute(
-            "delete from ops.mql_deliveries where target = 'csv_feed' and detail = ?", [path.name]
-        )
-        session.insert_frame("ops.mql_deliveries", delivered)
-    return FeedResult(path=path, rows=len(frame))
+    return FeedResult(path=path, rows=len(entries))
+
+
+def deliver(settings: Settings, day: date, japanese_headers: bool = False) -> TargetResult:
+    started = time.monotonic()
+    result = TargetResult(TARGET)
+    try:
+        feed = write_feed(settings, day, japanese_headers)
+    except OSError as exc:
+        result.error = f"CSV feed: could not write {feed_path(settings, day)}: {exc}"
+        return result
+    result.delivered = feed.rows
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
