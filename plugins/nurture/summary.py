@@ -48,8 +48,7 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
     (
         "web circulation (ウェブ回遊率)",
         "marts.mart_web_circulation",
-        "select avg(case when is_circulated then 1.0 else 0.0 end) "
-        "from marts.mart_web_circulation",
+        "select avg(case when is_circulated then 1.0 else 0.0 end) from marts.mart_web_circulation",
         "{:.2%}",
     ),
     (
