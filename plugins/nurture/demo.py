@@ -63,7 +63,11 @@ def airflow_env(
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = connection_env(
             base_url, login, password, history_start=history_start, limit_backoff_seconds=1
         )
-    env["AIRFLOW_CONN_SLACK_DEFAULT"] = connection_env(f"{base_url}/hooks/slack/nurture", "", "")
+    # The sandbox lists what its webhook received: a notice cut short by a crash is
+    # checked there before it is sent again (exactly once, not at most once).
+    env["AIRFLOW_CONN_SLACK_DEFAULT"] = connection_env(
+        f"{base_url}/hooks/slack/nurture", "", "", verify_url=f"{base_url}/hooks/slack/_messages"
+    )
     return env
 
 
