@@ -103,7 +103,6 @@ class PipelineSummary:
             "raw": self.raw_rows,
             "quarantined": self.quarantined,
             "marts": self.mart_rows,
-            "kpis": self.kpis,
             "mqls": self.mqls,
         }
 

@@ -15,7 +15,7 @@ from tests.conftest import settings_for
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-SEED, LEADS = 7, 1200
+SEED, LEADS = 7, 800
 
 
 def run_demo_cli(home: Path, extra_env: dict[str, str] | None = None) -> str:

@@ -100,7 +100,10 @@ def test_marketo_under_flaky_faults_loads_exactly_the_world(tmp_path_factory, tm
 
     home = tmp_path_factory.mktemp("flaky")
     settings = settings_for(tmp_path, "duckdb")
-    with running_sandbox(seed=SEED, leads=LEADS, faults="flaky", home=home) as base_url:
+    # rate limits off: the module's sandbox tests pacing; here faults alone are under test
+    with running_sandbox(
+        seed=SEED, leads=LEADS, faults="flaky", home=home, rate_limits=False
+    ) as base_url:
         today = httpx.get(f"{base_url}/health").json()["today"]
         until = datetime.fromisoformat(today).replace(tzinfo=UTC) + timedelta(days=1)
         conn = connection("marketo", base_url, until)

@@ -49,13 +49,15 @@ existing_events as (
 
 ),
 
--- late data: re-read what was loaded or happened within the lookback window
--- before the newest event already in the table
+-- new data: rows from loads newer than the newest one in the table (one source's
+-- loads never overlap, so nothing committed later can carry an older load time);
+-- and, for the rare event a source reports late with an old load time, whatever
+-- happened within the lookback window before the newest event
 watermarks as (
 
     select
         {{ dbt.dateadd('day', -lookback_days, 'max(occurred_at)') }} as occurred_after,
-        {{ dbt.dateadd('day', -lookback_days, 'max(loaded_at)') }} as loaded_after
+        max(loaded_at) as loaded_after
 
     from existing_events
 
@@ -106,7 +108,7 @@ joined as (
         {%- if is_incremental() %}
         and (
             activities.occurred_at >= (select occurred_after from watermarks)
-            or activities.loaded_at >= (select loaded_after from watermarks)
+            or activities.loaded_at > (select loaded_after from watermarks)
             or (select occurred_after from watermarks) is null
             or activities.marketo_lead_id in (select marketo_lead_id from rekeyed_leads)
         )

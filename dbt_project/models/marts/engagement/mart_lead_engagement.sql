@@ -122,7 +122,7 @@ existing_snapshots as (
 watermarks as (
 
     select
-        {{ dbt.dateadd('day', -lookback_days, 'max(loaded_at)') }} as loaded_after,
+        max(loaded_at) as loaded_after,
         max(snapshot_date) as snapshot_through
 
     from existing_snapshots
@@ -167,7 +167,7 @@ leads_to_build as (
     cross join watermarks
     where
         watermarks.loaded_after is null
-        or lead_loads.loaded_at >= watermarks.loaded_after
+        or lead_loads.loaded_at > watermarks.loaded_after
 
     union
 
