@@ -3,7 +3,8 @@
 
 Scores every lead with `include/scoring/rules.yaml` as of the logical date, writes
 `marts.fct_lead_scores` and enqueues new MQLs in `ops.mql_outbox` (keyed by lead and
-cycle, in the same transaction), assigns each new MQL its owner
+cycle, in the same transaction), rebuilds the dbt models that read the scores
+(lifecycle stages, funnel; cosmos, `source:scoring+`), assigns each new MQL its owner
 (`include/handoff/owners.yaml`, stored in `ops.mql_assignments`), then hands the
 outbox to sales, one task per target: Salesforce (Lead upsert by `Nurture_Lead_Id__c`
 plus a Task with the reasons), HubSpot (lifecycle stage), the day's CSV feed in
@@ -18,6 +19,7 @@ still run (they trigger on `all_done`).
 from airflow.sdk import dag, get_current_context, task
 
 from nurture.orchestration import DEFAULT_ARGS, MARTS, MQL_OUTBOX, START_DATE
+from nurture.transform.layers import SCORE_DEPENDENT, layer_operator
 
 
 @dag(
@@ -27,6 +29,7 @@ from nurture.orchestration import DEFAULT_ARGS, MARTS, MQL_OUTBOX, START_DATE
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["scoring", "handoff"],
+    render_template_as_native_obj=True,
     doc_md=__doc__,
 )
 def score_and_handoff():
@@ -35,6 +38,15 @@ def score_and_handoff():
         from nurture.orchestration import scoring_task
 
         return scoring_task(get_current_context())
+
+    @task
+    def plan() -> list[str]:
+        """dbt exclusions for optional sources that have not loaded anything yet."""
+        from nurture.orchestration import dbt_exclusions_task
+
+        return dbt_exclusions_task()
+
+    score_marts = layer_operator(SCORE_DEPENDENT, exclude="{{ ti.xcom_pull(task_ids='plan') }}")
 
     @task
     def assign_owners() -> dict:
@@ -68,7 +80,8 @@ def score_and_handoff():
 
         return handoff_target_task("slack", get_current_context())
 
-    score() >> assign_owners() >> salesforce() >> hubspot() >> csv_feed() >> slack()
+    score() >> plan() >> score_marts
+    score_marts >> assign_owners() >> salesforce() >> hubspot() >> csv_feed() >> slack()
 
 
 score_and_handoff()

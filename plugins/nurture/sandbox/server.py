@@ -63,11 +63,15 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_stale(run_dir: Path) -> None:
-    """Working copies left by servers that were killed (the pid is in the name)."""
+    """Working copies left by servers that were killed (the pid is in the name), with
+    what DuckDB keeps beside them (its `.wal` file, its `.tmp` spill directory)."""
     for path in run_dir.glob("run-*"):
         pid = path.name.split("-")[1]
         if pid.isdigit() and not _pid_alive(int(pid)):
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def serve(

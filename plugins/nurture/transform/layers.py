@@ -37,6 +37,13 @@ LAYERS: tuple[Layer, ...] = (
     Layer("bi", ("path:models/bi",), "Read-only views for BI tools, PII hashed or dropped."),
 )
 
+# After scoring: the models that read `fct_lead_scores` (lifecycle, funnel) and theirs.
+SCORE_DEPENDENT = Layer(
+    "score_dependent",
+    ("source:scoring+",),
+    "Models that read the scores (lifecycle stages, funnel), rebuilt after scoring.",
+)
+
 
 def layer_operator(layer: Layer, exclude: str | Sequence[str], **kwargs: Any) -> Any:
     """A cosmos `dbt build` task for one layer, on the warehouse Nurture is configured for.
