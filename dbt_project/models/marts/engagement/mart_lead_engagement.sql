@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         post_hook=[
-            "delete from {{ this }} where lead_id not in (select lead_id from {{ ref('int_email_sends') }} where lead_id is not null and is_delivered)",
+            "delete from {{ this }} as kept where not exists (select 1 from {{ ref('int_email_sends') }} as sends where sends.lead_id = kept.lead_id and sends.is_delivered)",
         ],
     )
 }}
