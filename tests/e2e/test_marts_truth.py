@@ -196,8 +196,8 @@ def _marts(built: Built) -> dict[str, pd.DataFrame]:
         frame = built.query(f"select * from marts.{name}")
         frame = frame.drop(columns=[c for c in frame.columns if c == "loaded_at"])
         # sums of floats may differ in the last bits with the order rows were added in
-        floats = frame.select_dtypes("float").columns
-        frame[floats] = frame[floats].round(6)
+        for column in frame.select_dtypes("float").columns:
+            frame[column] = frame[column].map(lambda v: f"{v:.9g}")
         frame = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
         tables[name] = frame
     return tables
