@@ -62,9 +62,9 @@ def test_second_run_gives_the_same_counts(demo_home):
     _, first, second = demo_home
 
     def counts(text: str) -> str:
-        # the headline KPIs are compared elsewhere (tests/e2e/test_marts_truth.py)
-        text = text[text.index("Rows loaded per source") :]
-        return text[: text.index("Headline KPIs")] + text[text.index("Scoring and handoff") :]
+        # loads, marts, headline KPIs (the funnel counts the first run's own MQLs
+        # already: the score-dependent models are rebuilt after scoring) and hand-off
+        return text[text.index("Rows loaded per source") :]
 
     assert counts(first) == counts(second)
 

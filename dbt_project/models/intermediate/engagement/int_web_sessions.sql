@@ -8,20 +8,9 @@ activities as (
 
 ),
 
-lead_records as (
-
-    select * from {{ ref('int_lead_records_unioned') }}
-
-),
-
 marketo_lead_keys as (
 
-    select
-        marketo_lead_id,
-        lead_id
-
-    from lead_records
-    where source_system = 'marketo'
+    select * from {{ ref('int_marketo_lead_people') }}
 
 ),
 

@@ -28,10 +28,11 @@ salesforce_leads as (
 
 ),
 
--- what the warehouse knows of sales' actions reaches up to the latest SFA load
+-- what the warehouse knows of sales' actions reaches up to the newest SFA change it
+-- loaded, on the SFA's own clock (the one stage times use), not the loader's
 data_as_of as (
 
-    select max(loaded_at) as as_of_at
+    select max(updated_at) as as_of_at
 
     from salesforce_leads
 

@@ -19,7 +19,10 @@
     HubSpot stages come from the snapshots, so stages the sources have overwritten
     since stay in the history.
 -#}
-{%- set scores_relation = load_relation(source('scoring', 'fct_lead_scores')) if execute else none -%}
+{#- source() outside `execute` so the parse records the dependency: the score-dependent
+    rebuild after scoring selects this model with source:scoring+ -#}
+{%- set scores_source = source('scoring', 'fct_lead_scores') -%}
+{%- set scores_relation = load_relation(scores_source) if execute else none -%}
 
 with
 
@@ -68,7 +71,7 @@ lead_scores as (
         cast(scored_at as timestamp) as scored_at,
         cast(is_mql as boolean) as is_mql
 
-    from {{ source('scoring', 'fct_lead_scores') }}
+    from {{ scores_source }}
 
 ),
 {% else %}
