@@ -171,11 +171,11 @@ class PostgresWarehouse:
         return bool(found["present"].iloc[0])
 
     def dlt_destination(self) -> Any:
-        import dlt
+        from nurture.load.pg_destination import nurture_postgres
 
         # No unique indexes on dlt's row ids: every COPY into a raw or staging table would
         # maintain one that nothing reads (merges join on the primary key, not _dlt_id).
-        return dlt.destinations.postgres(self.settings.dlt_credentials(), create_indexes=False)
+        return nurture_postgres(self.settings.dlt_credentials(), create_indexes=False)
 
 
 def get_warehouse(settings: Settings) -> DuckDBWarehouse | PostgresWarehouse:
