@@ -39,9 +39,10 @@ class PostgresSettings:
             "password": self.password,
             "host": self.host,
             "port": self.port,
-            # merges sort the staged rows by key (dlt de-duplicates with ROW_NUMBER): with
-            # the server's default 4MB they spill to disk, the slowest part of a big load
-            "query": {"options": "-c work_mem=256MB"},
+            # work_mem: merges hash or sort the staged rows by key; with the server's default
+            # 4MB they spill to disk, the slowest part of a big load. timezone: load files
+            # carry UTC timestamps without a zone suffix (nurture.load.utc_csv)
+            "query": {"options": "-c work_mem=256MB -c timezone=UTC"},
         }
 
 

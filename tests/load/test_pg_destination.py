@@ -1,26 +1,29 @@
-"""The PostgreSQL merge keeps one row per key: the version staged last."""
+"""The PostgreSQL destination: merges keep one row per key (the version staged last), and
+UTC timestamps written to csv without a zone land as the same instants."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import dlt
 import psycopg
+import pyarrow as pa
 import pytest
 
 from nurture.load.arrow_pages import as_arrow
+from nurture.load.utc_csv import utc_wall_times
 from nurture.warehouse import get_warehouse
 from tests.conftest import settings_for
 
-pytestmark = pytest.mark.postgres
 
-
-def _load(settings, pages, pipelines_dir):
+def _load(settings, pages, pipelines_dir, name="leads"):
     pipeline = dlt.pipeline(
         pipeline_name="pg_destination_test",
         destination=get_warehouse(settings).dlt_destination(),
         dataset_name="raw_test",
         pipelines_dir=str(pipelines_dir),
     )
-    resource = dlt.resource(iter(pages), name="leads", primary_key="id", write_disposition="merge")
+    resource = dlt.resource(iter(pages), name=name, primary_key="id", write_disposition="merge")
     pipeline.run(as_arrow(resource), loader_file_format="csv")
     return pipeline
 
@@ -30,6 +33,7 @@ def _rows(database: str) -> list[tuple]:
         return con.execute("select id, status from raw_test.leads order by id").fetchall()
 
 
+@pytest.mark.postgres
 def test_duplicates_within_a_load_keep_the_last_staged_version(pg_database, tmp_path):
     settings = settings_for(tmp_path, "postgres", pg_database)
     pages = [
@@ -48,3 +52,36 @@ def test_duplicates_within_a_load_keep_the_last_staged_version(pg_database, tmp_
         tmp_path / "dlt",
     )
     assert _rows(pg_database) == [(1, "Working"), (2, "Closed"), (3, "Open")]
+
+
+@pytest.mark.postgres
+def test_utc_timestamps_land_as_the_same_instants_whatever_the_server_zone(pg_database, tmp_path):
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as con:
+        con.execute(f"alter database {pg_database} set timezone = 'Asia/Tokyo'")
+    settings = settings_for(tmp_path, "postgres", pg_database)
+    moment = datetime(2025, 1, 25, 5, 54, 22, 123456, tzinfo=UTC)
+    _load(settings, [[{"id": 1, "changed_at": moment}]], tmp_path / "dlt", name="changes")
+    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={pg_database}") as con:
+        stored, kind = con.execute(
+            "select changed_at, pg_typeof(changed_at)::text from raw_test.changes"
+        ).fetchone()
+    assert kind == "timestamp with time zone"
+    assert stored == moment
+
+
+def test_only_utc_columns_lose_their_zone():
+    tokyo = timezone(timedelta(hours=9))
+    table = pa.table(
+        {
+            "at_utc": pa.array([datetime(2025, 1, 1, tzinfo=UTC)], pa.timestamp("us", "UTC")),
+            "at_tokyo": pa.array(
+                [datetime(2025, 1, 1, tzinfo=tokyo)], pa.timestamp("us", "+09:00")
+            ),
+            "name": ["a"],
+        }
+    )
+    out = utc_wall_times(table)
+    assert out.schema.field("at_utc").type == pa.timestamp("us")
+    assert out.schema.field("at_tokyo").type == pa.timestamp("us", "+09:00")
+    assert out["at_utc"].cast(pa.int64()).equals(table["at_utc"].cast(pa.int64()))
+    assert out["name"].equals(table["name"])

@@ -14,6 +14,7 @@ newest version (dlt's own choice between duplicates is arbitrary). Tables with a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from dlt.common.destination.reference import DestinationReference
 from dlt.common.destination.typing import PreparedTableSchema
@@ -22,6 +23,8 @@ from dlt.destinations import postgres
 from dlt.destinations.impl.postgres.postgres import PostgresClient
 from dlt.destinations.job_impl import FollowupJobRequest
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
+
+from nurture.load import utc_csv
 
 _STAGED = "_nurture_staged"
 _LATER = "_nurture_later"
@@ -66,7 +69,15 @@ class NurturePostgresClient(PostgresClient):
 
 
 class nurture_postgres(postgres):  # lower case like dlt's own destination factories
-    """`dlt.destinations.postgres` with the merge above; pipelines see the same type."""
+    """`dlt.destinations.postgres` with the merge above; pipelines see the same type.
+
+    Its csv load files are written by `nurture.load.utc_csv` (UTC without a zone suffix),
+    which only a session in UTC reads right: the credentials set `timezone=UTC`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        utc_csv.install()
+        super().__init__(*args, **kwargs)
 
     @property
     def client_class(self) -> type[PostgresClient]:
