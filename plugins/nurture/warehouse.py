@@ -113,9 +113,9 @@ class DuckDBWarehouse:
         return bool(found["n"].iloc[0])
 
     def dlt_destination(self) -> Any:
-        import dlt
+        from nurture.load.destinations import nurture_duckdb
 
-        return dlt.destinations.duckdb(str(self.path))
+        return nurture_duckdb(str(self.path))
 
 
 class _PostgresSession:
@@ -171,7 +171,7 @@ class PostgresWarehouse:
         return bool(found["present"].iloc[0])
 
     def dlt_destination(self) -> Any:
-        from nurture.load.pg_destination import nurture_postgres
+        from nurture.load.destinations import nurture_postgres
 
         # No unique indexes on dlt's row ids: every COPY into a raw or staging table would
         # maintain one that nothing reads (merges join on the primary key, not _dlt_id).

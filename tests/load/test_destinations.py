@@ -1,5 +1,6 @@
-"""The PostgreSQL destination: merges keep one row per key (the version staged last), and
-UTC timestamps written to csv without a zone land as the same instants."""
+"""Nurture's dlt destinations: merges keep one row per key (the version staged last) on
+both warehouses, and UTC timestamps written to csv without a zone reach PostgreSQL as the
+same instants."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from nurture.load.arrow_pages import as_arrow
+from nurture.load.arrow_pages import arrow_file_format, as_arrow
 from nurture.load.utc_csv import utc_wall_times
 from nurture.warehouse import get_warehouse
 from tests.conftest import settings_for
@@ -18,32 +19,32 @@ from tests.conftest import settings_for
 
 def _load(settings, pages, pipelines_dir, name="leads"):
     pipeline = dlt.pipeline(
-        pipeline_name="pg_destination_test",
+        pipeline_name="destinations_test",
         destination=get_warehouse(settings).dlt_destination(),
         dataset_name="raw_test",
         pipelines_dir=str(pipelines_dir),
     )
     resource = dlt.resource(iter(pages), name=name, primary_key="id", write_disposition="merge")
-    pipeline.run(as_arrow(resource), loader_file_format="csv")
+    pipeline.run(as_arrow(resource), loader_file_format=arrow_file_format(settings.warehouse))
     return pipeline
 
 
-def _rows(database: str) -> list[tuple]:
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}") as con:
-        return con.execute("select id, status from raw_test.leads order by id").fetchall()
+def _rows(settings) -> list[tuple]:
+    frame = get_warehouse(settings).query("select id, status from raw_test.leads order by id")
+    return [(int(i), s) for i, s in frame.itertuples(index=False)]
 
 
-@pytest.mark.postgres
-def test_duplicates_within_a_load_keep_the_last_staged_version(pg_database, tmp_path):
-    settings = settings_for(tmp_path, "postgres", pg_database)
+def test_duplicates_within_a_load_keep_the_last_staged_version(warehouse_settings, tmp_path):
+    settings = warehouse_settings
     pages = [
         [{"id": 1, "status": "Open"}, {"id": 2, "status": "Open"}],
         # a record that changed while the run paged through the source comes again later
         [{"id": 1, "status": "Working"}, {"id": 3, "status": "Open"}],
     ]
     pipeline = _load(settings, pages, tmp_path / "dlt")
-    assert pipeline.destination.destination_type == dlt.destinations.postgres().destination_type
-    assert _rows(pg_database) == [(1, "Working"), (2, "Open"), (3, "Open")]
+    builtin = getattr(dlt.destinations, settings.warehouse)
+    assert pipeline.destination.destination_type == builtin().destination_type
+    assert _rows(settings) == [(1, "Working"), (2, "Open"), (3, "Open")]
 
     # a later load replaces by key and leaves the others
     _load(
@@ -51,7 +52,7 @@ def test_duplicates_within_a_load_keep_the_last_staged_version(pg_database, tmp_
         [[{"id": 2, "status": "Recycled"}, {"id": 2, "status": "Closed"}]],
         tmp_path / "dlt",
     )
-    assert _rows(pg_database) == [(1, "Working"), (2, "Closed"), (3, "Open")]
+    assert _rows(settings) == [(1, "Working"), (2, "Closed"), (3, "Open")]
 
 
 @pytest.mark.postgres

@@ -1,25 +1,26 @@
-"""dlt's PostgreSQL destination with a narrower de-duplication of staged rows.
+"""dlt's PostgreSQL and DuckDB destinations, with a narrower de-duplication of staged rows.
 
 A merge (delete-insert) copies the staged rows into the raw table, one row per primary
 key. dlt de-duplicates them with `ROW_NUMBER() OVER (PARTITION BY key)`, which sorts
-every staged row with all its columns: about a second per 200k Marketo activities,
-as long as the COPY itself. Here a row is kept unless a later-staged row has the same
-key: an anti-join on the key columns alone, which PostgreSQL runs as a hash join.
-"Later" is the physical order of the staging table (`ctid`), the order the rows were
-extracted in, so a record that changed while a run paged through the source keeps its
-newest version (dlt's own choice between duplicates is arbitrary). Tables with a
-`dedup_sort` hint keep dlt's sort.
+every staged row with all its columns (on PostgreSQL about a second per 200k Marketo
+activities, as long as the COPY itself) and keeps an arbitrary one of a key's rows.
+Here a row is kept unless a later-staged row has the same key: an anti-join on the key
+columns alone, run as a hash join. "Later" is the staging table's physical row order
+(PostgreSQL `ctid`, DuckDB `rowid`), the order the rows were extracted in, so a record
+that changed while a run paged through the source keeps its newest version. Tables
+with a `dedup_sort` hint keep dlt's sort.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from dlt.common.destination.reference import DestinationReference
 from dlt.common.destination.typing import PreparedTableSchema
 from dlt.common.schema.typing import TSortOrder
-from dlt.destinations import postgres
+from dlt.destinations import duckdb, postgres
+from dlt.destinations.impl.duckdb.duck import DuckDbClient
 from dlt.destinations.impl.postgres.postgres import PostgresClient
 from dlt.destinations.job_impl import FollowupJobRequest
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
@@ -31,6 +32,8 @@ _LATER = "_nurture_later"
 
 
 class KeepLastStagedMergeJob(SqlMergeFollowupJob):
+    row_position: ClassVar[str] = "ctid"
+
     @classmethod
     def gen_select_from_dedup_sql(
         cls,
@@ -53,12 +56,18 @@ class KeepLastStagedMergeJob(SqlMergeFollowupJob):
                 skip_dedup,
             )
         same_key = " AND ".join(f"{_LATER}.{key} = {_STAGED}.{key}" for key in primary_keys)
+        position = cls.row_position
         return (
-            f"SELECT {', '.join(columns)} FROM {table_name} AS {_STAGED}"
+            f"SELECT {', '.join(f'{_STAGED}.{c}' for c in columns)}"
+            f" FROM {table_name} AS {_STAGED}"
             f" WHERE NOT EXISTS (SELECT 1 FROM {table_name} AS {_LATER}"
-            f" WHERE {same_key} AND {_LATER}.ctid > {_STAGED}.ctid)"
+            f" WHERE {same_key} AND {_LATER}.{position} > {_STAGED}.{position})"
             f" AND ({condition or '1 = 1'})"
         )
+
+
+class KeepLastStagedDuckDbMergeJob(KeepLastStagedMergeJob):
+    row_position = "rowid"
 
 
 class NurturePostgresClient(PostgresClient):
@@ -66,6 +75,17 @@ class NurturePostgresClient(PostgresClient):
         self, table_chain: Sequence[PreparedTableSchema]
     ) -> list[FollowupJobRequest]:
         return [KeepLastStagedMergeJob.from_table_chain(table_chain, self.sql_client)]
+
+
+class NurtureDuckDbClient(DuckDbClient):
+    def _create_merge_followup_jobs(
+        self, table_chain: Sequence[PreparedTableSchema]
+    ) -> list[FollowupJobRequest]:
+        return [KeepLastStagedDuckDbMergeJob.from_table_chain(table_chain, self.sql_client)]
+
+
+def _builtin_type(factory: type) -> str:
+    return DestinationReference.normalize_type(f"{factory.__module__}.{factory.__qualname__}")
 
 
 class nurture_postgres(postgres):  # lower case like dlt's own destination factories
@@ -85,4 +105,16 @@ class nurture_postgres(postgres):  # lower case like dlt's own destination facto
 
     @property
     def destination_type(self) -> str:
-        return DestinationReference.normalize_type(f"{postgres.__module__}.{postgres.__qualname__}")
+        return _builtin_type(postgres)
+
+
+class nurture_duckdb(duckdb):  # lower case like dlt's own destination factories
+    """`dlt.destinations.duckdb` with the merge above; pipelines see the same type."""
+
+    @property
+    def client_class(self) -> type[DuckDbClient]:
+        return NurtureDuckDbClient
+
+    @property
+    def destination_type(self) -> str:
+        return _builtin_type(duckdb)
