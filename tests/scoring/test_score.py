@@ -174,3 +174,34 @@ def test_engagement_counts_and_recency(rules):
     assert engagement.careers_counts.tolist() == [0, 0, 2, 0, 0, 0]
     assert engagement.days_since_last[0] == pytest.approx(0)
     assert np.isinf(engagement.days_since_last[5])
+
+
+def test_slices_and_chunks_sum_to_the_same_engagement(rules, monkeypatch):
+    """Big event tables are placed in threads, a chunk at a time: the sums, counts,
+    careers visits and recency must not depend on where the cuts fall."""
+    from nurture.bench.scoring import synthetic_tables
+    from nurture.scoring import score
+
+    leads, events = synthetic_tables(3_000, seed=11)
+    # events of unknown leads, after the as-of date, and of unscored types are dropped
+    stray = events.iloc[:50].assign(lead_id=-1)
+    late = events.iloc[50:100].assign(occurred_at=pd.Timestamp("2027-01-01"))
+    events = pd.concat([events, stray, late], ignore_index=True)
+    whole = engagement_matrix(events, leads["lead_id"], rules, AS_OF, recency=True)
+    monkeypatch.setattr(score, "EVENTS_PER_SLICE", 7_000)
+    monkeypatch.setattr(score, "EVENTS_PER_CHUNK", 1_500)
+    monkeypatch.setattr(score.os, "cpu_count", lambda: 4)
+    cut = engagement_matrix(events, leads["lead_id"], rules, AS_OF, recency=True)
+    assert len(events) // 7_000 >= 4  # four slices of several chunks each
+    np.testing.assert_allclose(cut.points, whole.points, rtol=1e-12)
+    np.testing.assert_array_equal(cut.counts, whole.counts)
+    np.testing.assert_allclose(cut.careers_points, whole.careers_points, rtol=1e-12)
+    np.testing.assert_array_equal(cut.careers_counts, whole.careers_counts)
+    np.testing.assert_array_equal(cut.days_since_last, whole.days_since_last)
+    scored = events["activity_type"].isin(list(rules.engagement.activities))
+    counted = (
+        scored & (events["lead_id"] > 0) & (events["occurred_at"] <= AS_OF.replace(tzinfo=None))
+    )
+    assert 0 < whole.counts.sum() == counted.sum() < scored.sum()
+    assert whole.careers_counts.sum() > 0
+    assert np.isfinite(whole.days_since_last).sum() > len(leads) / 2

@@ -11,10 +11,13 @@ visits subtract from it: they are behaviour, not who the lead is).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -140,21 +143,38 @@ def email_domains(leads: pd.DataFrame) -> pd.Series:
     return leads["email"].str.rsplit("@", n=1).str[-1]
 
 
-def lead_positions(lead_ids: pd.Series, event_lead_ids: pd.Series) -> np.ndarray:
-    """Each event's row in the lead base (-1 when the lead is not scored).
+def lead_locator(lead_ids: pd.Series) -> Callable[[np.ndarray], np.ndarray]:
+    """A function giving each event's row in the lead base (-1 when the lead is not scored).
 
     Integer keys in a compact range use a direct lookup array; others one hash lookup.
     """
     keys = lead_ids.to_numpy()
-    wanted = event_lead_ids.to_numpy()
-    if keys.dtype.kind in "iu" and wanted.dtype.kind in "iu" and len(keys):
+    if keys.dtype.kind in "iu" and len(keys) and lead_ids.is_unique:
         low, high = int(keys.min()), int(keys.max())
-        if high - low < 64 * len(keys) + 1024 and lead_ids.is_unique:
+        if high - low < 64 * len(keys) + 1024:
             table = np.full(high - low + 2, -1, dtype=np.int64)
             table[keys - low] = np.arange(len(keys))
-            inside = (wanted >= low) & (wanted <= high)
-            return np.where(inside, table[np.clip(wanted - low, 0, high - low + 1)], -1)
-    return pd.Index(lead_ids).get_indexer(event_lead_ids)
+            outside = high - low + 1  # the table's last cell, -1
+
+            def direct(wanted: np.ndarray) -> np.ndarray:
+                if wanted.dtype.kind not in "iu":
+                    return pd.Index(lead_ids).get_indexer(wanted)
+                offset = wanted - low
+                offset[(offset < 0) | (offset > outside)] = outside
+                return table[offset]
+
+            return direct
+    index = pd.Index(lead_ids)
+    return index.get_indexer
+
+
+# Large event tables are cut into one slice per core (each at least this many events),
+# worked on in threads: numpy releases the GIL in the per-event work (gathers, exp2,
+# bincount), so the scorer uses the cores a SQL engine would.
+EVENTS_PER_SLICE = 2_000_000
+# Within a slice, events are worked through in chunks of this many: temporaries of a few
+# MB are reused by the allocator instead of faulted in afresh for every array.
+EVENTS_PER_CHUNK = 500_000
 
 
 def engagement_matrix(
@@ -171,42 +191,25 @@ def engagement_matrix(
     """
     types = list(rules.engagement.activities)
     n, k = len(lead_ids), len(types)
-    position = lead_positions(lead_ids, events["lead_id"])
-    activity = events["activity_type"]
-    if isinstance(activity.dtype, pd.CategoricalDtype):
-        order = pd.Index(types).get_indexer(activity.cat.categories)
-        type_code = np.where(activity.cat.codes.to_numpy() >= 0, order[activity.cat.codes], -1)
-    else:
-        type_code = pd.Index(types).get_indexer(activity)
-    occurred = _epoch_ns(events["occurred_at"])
-    as_of_ns = pd.Timestamp(as_of).as_unit("ns").value
-    in_time = occurred <= as_of_ns
-    age_days = (as_of_ns - occurred) / DAY_NS
-    decay = np.exp2(-age_days / rules.engagement.half_life_days)
-    weights = np.array([rules.engagement.activities[t] for t in types], dtype=float)
-
-    keep = (position >= 0) & (type_code >= 0) & in_time
-    cell = position[keep].astype(np.int64) * k + type_code[keep]
-    points = np.bincount(cell, weights=weights[type_code[keep]] * decay[keep], minlength=n * k)
-    counts = np.bincount(cell, minlength=n * k)
-
-    last = np.full(n, np.inf)
-    if recency and keep.any():
-        latest = pd.Series(age_days[keep]).groupby(position[keep]).min()
-        last[latest.index.to_numpy()] = latest.to_numpy()
-
-    careers_points = np.zeros(n)
-    careers_counts = np.zeros(n, dtype=np.int64)
-    careers = rules.negative.careers_pages
-    if careers is not None and "webpage_url" in events:
-        pattern = re.compile(careers.pattern, re.IGNORECASE)
-        codes, uniques = pd.factorize(events["webpage_url"], use_na_sentinel=True)
-        match = np.array([bool(pattern.search(str(u))) for u in uniques] + [False])
-        visit = match[codes] & (position >= 0) & in_time
-        careers_points = np.bincount(
-            position[visit], weights=careers.points * decay[visit], minlength=n
-        )
-        careers_counts = np.bincount(position[visit], minlength=n)
+    table = _EventTable(events, lead_ids, types, rules, as_of, recency)
+    workers = max(1, min(os.cpu_count() or 1, len(events) // EVENTS_PER_SLICE))
+    bounds = np.linspace(0, len(events), workers + 1).astype(int)
+    with ThreadPoolExecutor(workers) as pool:
+        placed = list(pool.map(table.place, [slice(a, b) for a, b in pairwise(bounds)]))
+        # each event now has its cell (lead × type, or the spare one past the grid when it
+        # does not count) and its decayed points: the sums are independent bincounts
+        visitor = np.concatenate([p.visitors for p in placed])
+        visit_weight = np.concatenate([p.visit_points for p in placed])
+        sums = [
+            pool.submit(np.bincount, table.cell, table.weight, n * k + 1),
+            pool.submit(np.bincount, table.cell, None, n * k + 1),
+        ]
+        careers_points = np.bincount(visitor, visit_weight, n)
+        careers_counts = np.bincount(visitor, None, n)
+        points, counts = (f.result()[:-1] for f in sums)
+    last = placed[0].last
+    for more in placed[1:]:
+        np.minimum(last, more.last, out=last)
     return Engagement(
         activity_types=types,
         points=points.reshape(n, k),
@@ -215,6 +218,103 @@ def engagement_matrix(
         careers_counts=careers_counts,
         days_since_last=last,
     )
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """What a slice of events leaves besides its cells: careers-page visits (the visiting
+    lead's row and negative points) and, with recency, each lead's days since its latest
+    counted event (inf without one)."""
+
+    visitors: np.ndarray
+    visit_points: np.ndarray
+    last: np.ndarray
+
+
+class _EventTable:
+    """Each event's cell in the lead × type grid and its decayed points, filled in a slice
+    at a time; per-event conversions happen a chunk at a time, so only the two result
+    arrays span the whole table."""
+
+    def __init__(
+        self,
+        events: pd.DataFrame,
+        lead_ids: pd.Series,
+        types: list[str],
+        rules: Rules,
+        as_of: datetime,
+        recency: bool,
+    ) -> None:
+        self.n, self.k = len(lead_ids), len(types)
+        self.types = types
+        self.recency = recency
+        self.locate = lead_locator(lead_ids)
+        self.events = events
+        self.as_of_ns = pd.Timestamp(as_of).as_unit("ns").value
+        self.half_life = rules.engagement.half_life_days
+        # the last weight is a dropped event's: its cell is the spare one past the grid
+        self.weights = np.array([*(rules.engagement.activities[t] for t in types), 0.0])
+        self.cell = np.empty(len(events), dtype=np.int64)
+        self.weight = np.empty(len(events))
+        careers = rules.negative.careers_pages
+        self.careers_weight = careers.points if careers is not None else 0.0
+        self.careers: Callable[[pd.Series], np.ndarray] | None = None
+        if careers is not None and "webpage_url" in events:
+            self.careers = _matcher(re.compile(careers.pattern, re.IGNORECASE))
+
+    def place(self, part: slice) -> _Placed:
+        n, k = self.n, self.k
+        last = np.full(n if self.recency else 0, np.inf)
+        visitors: list[np.ndarray] = []
+        visit_points: list[np.ndarray] = []
+        for start in range(part.start, part.stop, EVENTS_PER_CHUNK):
+            chunk = slice(start, min(start + EVENTS_PER_CHUNK, part.stop))
+            rows = self.events.iloc[chunk]
+            position = self.locate(rows["lead_id"].to_numpy())
+            type_code = _codes_in(rows["activity_type"], self.types)
+            occurred = _epoch_ns(rows["occurred_at"])
+            in_time = (occurred <= self.as_of_ns) & (position >= 0)
+            age_days = (self.as_of_ns - occurred) / DAY_NS
+            decay = np.exp2(-age_days / self.half_life)
+            keep = in_time & (type_code >= 0)
+            self.cell[chunk] = np.where(keep, position * k + type_code, n * k)
+            self.weight[chunk] = self.weights[np.where(keep, type_code, k)] * decay
+            if self.recency and keep.any():
+                latest = pd.Series(age_days[keep]).groupby(position[keep]).min()
+                where = latest.index.to_numpy()
+                last[where] = np.minimum(last[where], latest.to_numpy())
+            if self.careers is not None:
+                visit = self.careers(rows["webpage_url"]) & in_time
+                visitors.append(position[visit])
+                visit_points.append(self.careers_weight * decay[visit])
+        return _Placed(
+            np.concatenate(visitors) if visitors else np.empty(0, dtype=np.int64),
+            np.concatenate(visit_points) if visit_points else np.empty(0),
+            last if self.recency else np.full(n, np.inf),
+        )
+
+
+def _matcher(pattern: re.Pattern[str]) -> Callable[[pd.Series], np.ndarray]:
+    """Whether each URL matches, testing each distinct URL once."""
+
+    def matches(urls: pd.Series) -> np.ndarray:
+        if isinstance(urls.dtype, pd.CategoricalDtype):
+            codes, uniques = urls.cat.codes.to_numpy(), urls.cat.categories
+        else:
+            codes, uniques = pd.factorize(urls, use_na_sentinel=True)
+        hit = np.array([bool(pattern.search(str(u))) for u in uniques] + [False])
+        return hit[codes]
+
+    return matches
+
+
+def _codes_in(values: pd.Series, names: list[str]) -> np.ndarray:
+    """Each value's index in `names` (-1 when absent); a categorical maps its few categories."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        order = pd.Index(names).get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, order[codes], -1)
+    return pd.Index(names).get_indexer(values)
 
 
 def _epoch_ns(values: pd.Series) -> np.ndarray:
