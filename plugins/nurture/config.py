@@ -39,10 +39,10 @@ class PostgresSettings:
             "password": self.password,
             "host": self.host,
             "port": self.port,
-            # work_mem: merges hash or sort the staged rows by key; with the server's default
-            # 4MB they spill to disk, the slowest part of a big load. timezone: load files
-            # carry UTC timestamps without a zone suffix (nurture.load.utc_csv)
-            "query": {"options": "-c work_mem=256MB -c timezone=UTC"},
+            # work_mem: merges hash the staged rows by key; with the server's default 4MB
+            # they spill to disk, the slowest part of a big load. One `--name=value` with no
+            # space: the ADBC driver gets these as a URL, where dlt writes a space as `+`.
+            "query": {"options": "--work_mem=256MB"},
         }
 
 

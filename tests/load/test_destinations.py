@@ -1,18 +1,16 @@
 """Nurture's dlt destinations: merges keep one row per key (the version staged last) on
-both warehouses, and UTC timestamps written to csv without a zone reach PostgreSQL as the
-same instants."""
+both warehouses, and timestamps reach PostgreSQL (Parquet, binary COPY) as the same
+instants whatever the server's time zone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import dlt
 import psycopg
-import pyarrow as pa
 import pytest
 
 from nurture.load.arrow_pages import arrow_file_format, as_arrow
-from nurture.load.utc_csv import utc_wall_times
 from nurture.warehouse import get_warehouse
 from tests.conftest import settings_for
 
@@ -61,28 +59,15 @@ def test_utc_timestamps_land_as_the_same_instants_whatever_the_server_zone(pg_da
         con.execute(f"alter database {pg_database} set timezone = 'Asia/Tokyo'")
     settings = settings_for(tmp_path, "postgres", pg_database)
     moment = datetime(2025, 1, 25, 5, 54, 22, 123456, tzinfo=UTC)
-    _load(settings, [[{"id": 1, "changed_at": moment}]], tmp_path / "dlt", name="changes")
+    pipeline = _load(
+        settings, [[{"id": 1, "changed_at": moment}]], tmp_path / "dlt", name="changes"
+    )
+    jobs = pipeline.last_trace.last_load_info.load_packages[0].jobs["completed_jobs"]
+    formats = {j.job_file_info.file_format for j in jobs if j.job_file_info.table_name == "changes"}
+    assert formats == {"parquet", "sql"}  # the rows by binary COPY, then the merge
     with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={pg_database}") as con:
         stored, kind = con.execute(
             "select changed_at, pg_typeof(changed_at)::text from raw_test.changes"
         ).fetchone()
     assert kind == "timestamp with time zone"
     assert stored == moment
-
-
-def test_only_utc_columns_lose_their_zone():
-    tokyo = timezone(timedelta(hours=9))
-    table = pa.table(
-        {
-            "at_utc": pa.array([datetime(2025, 1, 1, tzinfo=UTC)], pa.timestamp("us", "UTC")),
-            "at_tokyo": pa.array(
-                [datetime(2025, 1, 1, tzinfo=tokyo)], pa.timestamp("us", "+09:00")
-            ),
-            "name": ["a"],
-        }
-    )
-    out = utc_wall_times(table)
-    assert out.schema.field("at_utc").type == pa.timestamp("us")
-    assert out.schema.field("at_tokyo").type == pa.timestamp("us", "+09:00")
-    assert out["at_utc"].cast(pa.int64()).equals(table["at_utc"].cast(pa.int64()))
-    assert out["name"].equals(table["name"])

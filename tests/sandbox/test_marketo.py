@@ -183,3 +183,27 @@ def test_bulk_activity_export(client: httpx.Client) -> None:
 def test_programs_carry_the_nine_channels(client: httpx.Client) -> None:
     body = client.get("/rest/asset/v1/programs.json", params={"maxReturn": 200}).json()
     assert len({p["channel"] for p in body["result"]}) == 9
+
+
+def test_jobs_abandoned_while_processing_do_not_block_the_queue(client: httpx.Client) -> None:
+    """A client killed mid-export never polls its jobs again; Marketo finishes them anyway,
+    so a new client's job gets a slot."""
+    window = {"startAt": "2026-09-01T00:00:00Z", "endAt": "2026-09-30T00:00:00Z"}
+    payload = {"fields": ["id", "email"], "format": "CSV", "filter": {"createdAt": window}}
+
+    def enqueued() -> str:
+        created = client.post("/bulk/v1/leads/export/create.json", json=payload).json()
+        export_id = created["result"][0]["exportId"]
+        client.post(f"/bulk/v1/leads/export/{export_id}/enqueue.json")
+        return export_id
+
+    def status(export_id: str) -> str:
+        body = client.get(f"/bulk/v1/leads/export/{export_id}/status.json").json()
+        return body["result"][0]["status"]
+
+    abandoned = [enqueued(), enqueued()]
+    assert [status(e) for e in abandoned] == ["Processing", "Processing"]
+    mine = enqueued()
+    seen = [status(mine) for _ in range(4)]
+    assert seen[0] == "Queued" and seen[-1] == "Completed", seen
+    assert all(status(e) == "Completed" for e in abandoned[:1])

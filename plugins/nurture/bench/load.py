@@ -59,7 +59,8 @@ def activity_pages(base_url: str, rows: int) -> Pages:
 
 
 def load_with_nurture(settings: Settings, pages: Pages, dataset: str = "bench_dlt") -> float:
-    """The sync's own path: dlt, Arrow pages, csv files loaded by COPY, merge on the key."""
+    """The sync's own path: dlt, Arrow pages, Parquet files loaded by binary COPY (ADBC),
+    merge on the key."""
     from nurture.warehouse import get_warehouse
 
     pipeline = dlt.pipeline(
@@ -72,7 +73,7 @@ def load_with_nurture(settings: Settings, pages: Pages, dataset: str = "bench_dl
         iter(pages), name="activities", primary_key="marketoGUID", write_disposition="merge"
     )
     watch = Stopwatch()
-    pipeline.run(as_arrow(resource), loader_file_format="csv")
+    pipeline.run(as_arrow(resource), loader_file_format="parquet")
     return watch.seconds
 
 

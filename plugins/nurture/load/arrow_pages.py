@@ -1,9 +1,10 @@
 """Hand dlt whole pages as Arrow tables instead of lists of dicts.
 
 dlt normalises Python dicts row by row; Arrow tables go through its columnar path and
-load by `COPY` (PostgreSQL, csv) or as Parquet (DuckDB), two to three times faster and
-with row counts that match what was loaded. Connectors keep yielding typed pages of
-dicts; this step converts each page where the resource is piped into the pipeline.
+load as Parquet (binary `COPY` into PostgreSQL, a plain import into DuckDB), two to
+three times faster and with row counts that match what was loaded. Connectors keep
+yielding typed pages of dicts; this step converts each page where the resource is piped
+into the pipeline.
 """
 
 from __future__ import annotations
@@ -59,19 +60,38 @@ def with_row_ids(table: pa.Table) -> pa.Table:
     return table.append_column(pa.field(DLT_ID, pa.string(), nullable=False), row_ids(len(table)))
 
 
+def not_null(table: pa.Table, names: frozenset[str]) -> pa.Table:
+    """The table with `names` (when present and without nulls) declared non-nullable, as
+    the resource declares them; dlt warns on every page whose Arrow schema says else."""
+    fields = [
+        field.with_nullable(False)
+        if field.name in names and field.nullable and table.column(field.name).null_count == 0
+        else field
+        for field in table.schema
+    ]
+    schema = pa.schema(fields, metadata=table.schema.metadata)
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
 class PagesToArrow(ItemTransform[Any, Any]):
     """A pipe step that turns each yielded page (a list of dicts) into one Arrow table with
-    dlt's row id column."""
+    dlt's row id column and the resource's non-null columns (its primary key) marked."""
 
-    def __init__(self) -> None:
+    def __init__(self, non_null: frozenset[str] = frozenset()) -> None:
         super().__init__(lambda item: item)
+        self.non_null = non_null
 
     def __call__(self, item: Any, meta: Any = None) -> Any:
         if isinstance(item, list) and item and isinstance(item[0], dict):
-            return with_row_ids(page_table(item))
+            item = page_table(item)
         if isinstance(item, pa.Table):
-            return with_row_ids(item)
+            return with_row_ids(not_null(item, self.non_null))
         return item
+
+
+def _non_null_columns(resource: Any) -> frozenset[str]:
+    columns = resource.compute_table_schema().get("columns", {})
+    return frozenset(name for name, column in columns.items() if column.get("nullable") is False)
 
 
 def as_arrow(source: Any) -> Any:
@@ -87,11 +107,14 @@ def as_arrow(source: Any) -> Any:
     dlt.config["data_writer.disable_compression"] = True
     resources = source.resources.values() if hasattr(source, "resources") else [source]
     for resource in resources:
-        resource.add_step(PagesToArrow())
+        resource.add_step(PagesToArrow(_non_null_columns(resource)))
     return source
 
 
 def arrow_file_format(warehouse_kind: str) -> str:
-    """The file dlt writes Arrow pages to: Parquet for DuckDB, csv (loaded by COPY) for
-    PostgreSQL, which reads Parquet only through an ADBC driver."""
-    return "parquet" if warehouse_kind == "duckdb" else "csv"
+    """The file dlt writes Arrow pages to, on either warehouse: Parquet. DuckDB imports it
+    as it is; PostgreSQL gets it by binary `COPY` through the ADBC driver, which parses
+    no text (a csv `COPY` spends most of its time on timestamps) and carries instants,
+    not wall-clock text that depends on the session's time zone."""
+    del warehouse_kind
+    return "parquet"

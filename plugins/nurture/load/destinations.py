@@ -14,18 +14,17 @@ with a `dedup_sort` hint keep dlt's sort.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from dlt.common.destination.client import LoadJob
 from dlt.common.destination.reference import DestinationReference
 from dlt.common.destination.typing import PreparedTableSchema
 from dlt.common.schema.typing import TSortOrder
 from dlt.destinations import duckdb, postgres
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
-from dlt.destinations.impl.postgres.postgres import PostgresClient
+from dlt.destinations.impl.postgres.postgres import PostgresClient, PostgresParquetCopyJob
 from dlt.destinations.job_impl import FollowupJobRequest
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
-
-from nurture.load import utc_csv
 
 _STAGED = "_nurture_staged"
 _LATER = "_nurture_later"
@@ -70,7 +69,27 @@ class KeepLastStagedDuckDbMergeJob(KeepLastStagedMergeJob):
     row_position = "rowid"
 
 
+class ParquetCopyJob(PostgresParquetCopyJob):
+    """dlt's ADBC binary COPY of a Parquet file, which fails on a file without rows (no
+    batch to take the schema from); such a file has nothing to copy."""
+
+    def run(self) -> None:
+        import pyarrow.parquet as pq
+
+        if pq.ParquetFile(self._file_path).metadata.num_rows == 0:
+            return
+        super().run()
+
+
 class NurturePostgresClient(PostgresClient):
+    def create_load_job(
+        self, table: PreparedTableSchema, file_path: str, load_id: str, restore: bool = False
+    ) -> LoadJob:
+        job = super().create_load_job(table, file_path, load_id, restore)
+        if isinstance(job, PostgresParquetCopyJob):
+            return ParquetCopyJob(file_path)
+        return job
+
     def _create_merge_followup_jobs(
         self, table_chain: Sequence[PreparedTableSchema]
     ) -> list[FollowupJobRequest]:
@@ -89,15 +108,7 @@ def _builtin_type(factory: type) -> str:
 
 
 class nurture_postgres(postgres):  # lower case like dlt's own destination factories
-    """`dlt.destinations.postgres` with the merge above; pipelines see the same type.
-
-    Its csv load files are written by `nurture.load.utc_csv` (UTC without a zone suffix),
-    which only a session in UTC reads right: the credentials set `timezone=UTC`.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        utc_csv.install()
-        super().__init__(*args, **kwargs)
+    """`dlt.destinations.postgres` with the merge above; pipelines see the same type."""
 
     @property
     def client_class(self) -> type[PostgresClient]:

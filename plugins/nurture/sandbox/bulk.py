@@ -122,15 +122,28 @@ class MarketoExports:
         with self.lock:
             job = self._job(kind, export_id)
             if job["status"] == "Queued":
-                busy = sum(j["status"] == "Processing" for j in self._jobs(kind).values())
-                if busy < MAX_PROCESSING:
+                busy = [j for j in self._jobs(kind).values() if j["status"] == "Processing"]
+                if len(busy) < MAX_PROCESSING:
                     job["status"] = "Processing"
                     job["startedAt"] = _now()
-                return self._public(job)
-            run_now = job["status"] == "Processing"
-        if run_now:
-            self._run(kind, job)
+                    return self._public(job)
+                # Marketo works through its jobs whether anyone polls them or not (a client
+                # killed mid-export leaves its job running): the oldest one ahead finishes,
+                # and the next poll of this job finds its slot free.
+                runs = self._claim(min(busy, key=lambda j: j["startedAt"]))
+            else:
+                runs = self._claim(job) if job["status"] == "Processing" else None
+        if runs is not None:
+            self._run(kind, runs)
         return self._public(job)
+
+    @staticmethod
+    def _claim(job: dict[str, Any]) -> dict[str, Any] | None:
+        """The job, to be run by this request, unless another request runs it already."""
+        if job.get("_running"):
+            return None
+        job["_running"] = True
+        return job
 
     def cancel(self, kind: str, export_id: str) -> dict[str, Any]:
         with self.lock:
