@@ -74,9 +74,13 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
     (
         "MQL → SAL within SLA",
         "marts.mart_funnel",
-        "select sum(sla_met_count) * 1.0 / nullif(sum(sla_met_count) + "
-        "sum(sla_breached_count), 0) from marts.mart_funnel",
-        "{:.0%}",
+        # the counts beside the share: in a world where sales have not acted yet, 0% of
+        # few decided MQLs reads very differently from 0% of many
+        "select coalesce(cast(cast(round(100.0 * sum(sla_met_count) / nullif(sum(sla_met_count)"
+        " + sum(sla_breached_count), 0)) as integer) as varchar) || '%', 'n/a') || ' ('"
+        " || sum(sla_met_count) || ' met, ' || sum(sla_breached_count) || ' breached, '"
+        " || sum(sla_pending_count) || ' pending)' from marts.mart_funnel",
+        "{}",
     ),
     (
         "LTV per customer (all segments)",
