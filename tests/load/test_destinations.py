@@ -10,7 +10,7 @@ import dlt
 import psycopg
 import pytest
 
-from nurture.load.arrow_pages import arrow_file_format, as_arrow
+from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
 from nurture.warehouse import get_warehouse
 from tests.conftest import settings_for
 
@@ -23,7 +23,7 @@ def _load(settings, pages, pipelines_dir, name="leads"):
         pipelines_dir=str(pipelines_dir),
     )
     resource = dlt.resource(iter(pages), name=name, primary_key="id", write_disposition="merge")
-    pipeline.run(as_arrow(resource), loader_file_format=arrow_file_format(settings.warehouse))
+    pipeline.run(as_arrow(resource), loader_file_format=LOAD_FILE_FORMAT)
     return pipeline
 
 

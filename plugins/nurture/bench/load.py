@@ -23,7 +23,7 @@ from nurture.bench.common import Result, Stopwatch, sandbox_connection, sandbox_
 from nurture.config import Settings
 from nurture.connectors.marketo import ACTIVITY_TYPES, MarketoClient
 from nurture.connectors.records import Quarantine, typed_pages
-from nurture.load.arrow_pages import as_arrow, page_table
+from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow, page_table
 
 Pages = list[list[dict[str, Any]]]
 _NO_HEADER = pacsv.WriteOptions(include_header=False)
@@ -73,7 +73,7 @@ def load_with_nurture(settings: Settings, pages: Pages, dataset: str = "bench_dl
         iter(pages), name="activities", primary_key="marketoGUID", write_disposition="merge"
     )
     watch = Stopwatch()
-    pipeline.run(as_arrow(resource), loader_file_format="parquet")
+    pipeline.run(as_arrow(resource), loader_file_format=LOAD_FILE_FORMAT)
     return watch.seconds
 
 

@@ -35,7 +35,7 @@ from nurture.files.reading import HeaderNotFound, find_header, read_records
 from nurture.files.results import SOURCE, FileResult, ImportSummary
 from nurture.files.rows import DroppedFile, typed_rows
 from nurture.files.sources import IMPORTED_FILES_TABLE, Sources, load_sources
-from nurture.load.arrow_pages import arrow_file_format, as_arrow
+from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
 from nurture.load.ops_tables import write_ops
 from nurture.warehouse import Warehouse, get_warehouse
 
@@ -95,7 +95,7 @@ class _FileLoad:
         self.sources = sources
         self.quarantine = Quarantine(SOURCE)
         # Parquet into DuckDB, COPY (csv) into PostgreSQL, as the syncs load Arrow pages.
-        self.file_format = arrow_file_format(warehouse.kind)
+        self.file_format = LOAD_FILE_FORMAT
         self.pipeline = dlt.pipeline(
             pipeline_name="nurture_files",
             destination=warehouse.dlt_destination(),

@@ -111,10 +111,8 @@ def as_arrow(source: Any) -> Any:
     return source
 
 
-def arrow_file_format(warehouse_kind: str) -> str:
-    """The file dlt writes Arrow pages to, on either warehouse: Parquet. DuckDB imports it
-    as it is; PostgreSQL gets it by binary `COPY` through the ADBC driver, which parses
-    no text (a csv `COPY` spends most of its time on timestamps) and carries instants,
-    not wall-clock text that depends on the session's time zone."""
-    del warehouse_kind
-    return "parquet"
+# The file dlt writes Arrow pages to, on either warehouse. DuckDB imports Parquet as it
+# is; PostgreSQL gets it by binary `COPY` through the ADBC driver, which parses no text (a
+# csv `COPY` spends most of its time on timestamps) and carries instants, not wall-clock
+# text that depends on the session's time zone.
+LOAD_FILE_FORMAT = "parquet"

@@ -1,4 +1,5 @@
-"""dlt's PostgreSQL and DuckDB destinations, with a narrower de-duplication of staged rows.
+"""dlt's PostgreSQL and DuckDB destinations, with a narrower de-duplication of staged rows
+(and, on PostgreSQL, a Parquet COPY that accepts a file without rows).
 
 A merge (delete-insert) copies the staged rows into the raw table, one row per primary
 key. dlt de-duplicates them with `ROW_NUMBER() OVER (PARTITION BY key)`, which sorts

@@ -12,7 +12,7 @@ import dlt
 from nurture.config import Settings
 from nurture.connections import ApiConnection, get_connection
 from nurture.connectors.records import Quarantine
-from nurture.load.arrow_pages import arrow_file_format, as_arrow
+from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
 from nurture.load.ops_tables import write_ops
 from nurture.warehouse import get_warehouse
 
@@ -113,7 +113,7 @@ def run_sync(
         # Arrow pages load by COPY (csv) into PostgreSQL and as Parquet into DuckDB.
         pipeline.run(
             as_arrow(dlt_source),
-            loader_file_format=arrow_file_format(warehouse.kind),
+            loader_file_format=LOAD_FILE_FORMAT,
         )
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
     finally:
