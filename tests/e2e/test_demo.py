@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nurture.summary import collect_summary
+from nurture.warehouse import get_warehouse
 from tests.conftest import settings_for
 
 pytestmark = pytest.mark.slow
@@ -18,10 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 SEED, LEADS = 7, 800
 
 
-def run_demo_cli(home: Path, extra_env: dict[str, str] | None = None) -> str:
+def run_demo_cli(home: Path, extra_env: dict[str, str] | None = None, faults: str = "none") -> str:
     env = {**os.environ, "NURTURE_HOME": str(home), **(extra_env or {})}
+    args = ["demo", "--seed", str(SEED), "--leads", str(LEADS), "--faults", faults]
     done = subprocess.run(
-        [sys.executable, "-m", "nurture.cli", "demo", "--seed", str(SEED), "--leads", str(LEADS)],
+        [sys.executable, "-m", "nurture.cli", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -92,6 +94,51 @@ def test_feed_opens_in_excel_without_duplicates(demo_home):
     keys = [(r["lead_id"], r["cycle"]) for r in rows]
     assert len(keys) == len(set(keys))
     assert len(rows) == collect_summary(settings_for(home, "duckdb")).mqls
+
+
+def raw_columns(home: Path) -> dict[str, set[str]]:
+    """Each raw table's columns (dlt's bookkeeping and staging aside), as `schema.table`."""
+    found = get_warehouse(settings_for(home, "duckdb")).query(
+        "select table_schema || '.' || table_name as t, column_name as c "
+        "from information_schema.columns where table_schema like 'raw%' "
+        "and table_schema not like '%staging'"
+    )
+    columns: dict[str, set[str]] = {}
+    for table, column in found.itertuples(index=False):
+        if not table.split(".")[1].startswith("_dlt") and not column.startswith("_dlt"):
+            columns.setdefault(table, set()).add(column)
+    return columns
+
+
+def row_set(home: Path, table: str, columns: list[str]) -> tuple[int, int]:
+    """Rows and an order-free digest of their values: XOR of one hash per row."""
+    schema, name = table.split(".")
+    values = ", ".join(f"coalesce(cast(\"{c}\" as varchar), '<null>')" for c in columns)
+    found = get_warehouse(settings_for(home, "duckdb")).query(
+        f"select count(*) as n, coalesce(bit_xor(hash(md5(concat_ws('|', {values})))), 0) "
+        f'as digest from "{schema}"."{name}"'
+    )
+    return int(found["n"][0]), int(found["digest"][0])
+
+
+def test_demo_under_every_fault_loads_the_same_rows(demo_home, tmp_path):
+    """`make demo FAULTS=chaos` (every fault at once) against `make demo`, same seed and
+    leads: every raw table holds the same rows, value for value."""
+    clean_home, _, _ = demo_home
+    chaos_out = run_demo_cli(tmp_path, faults="chaos")
+    assert "faults chaos" in chaos_out
+    clean, chaos = raw_columns(clean_home), raw_columns(tmp_path)
+    assert set(chaos) == set(clean)
+    for table, columns in clean.items():
+        # only the fault-free columns: `messy` adds drifted fields on purpose
+        assert columns <= chaos[table], table
+        assert row_set(tmp_path, table, sorted(columns)) == row_set(
+            clean_home, table, sorted(columns)
+        ), table
+    assert (
+        collect_summary(settings_for(tmp_path, "duckdb")).counts()
+        == collect_summary(settings_for(clean_home, "duckdb")).counts()
+    )
 
 
 @pytest.mark.postgres
