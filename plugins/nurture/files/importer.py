@@ -94,8 +94,6 @@ class _FileLoad:
     def __init__(self, warehouse: Warehouse, pipelines_dir: str, sources: Sources) -> None:
         self.sources = sources
         self.quarantine = Quarantine(SOURCE)
-        # Parquet into DuckDB, COPY (csv) into PostgreSQL, as the syncs load Arrow pages.
-        self.file_format = LOAD_FILE_FORMAT
         self.pipeline = dlt.pipeline(
             pipeline_name="nurture_files",
             destination=warehouse.dlt_destination(),
@@ -105,7 +103,7 @@ class _FileLoad:
 
     def _stage(self, resource: Any) -> None:
         # Normalise each extract at once: packages then never wait on a schema changed since.
-        self.pipeline.extract(resource, loader_file_format=self.file_format)
+        self.pipeline.extract(resource, loader_file_format=LOAD_FILE_FORMAT)
         self.pipeline.normalize()
 
     def _reject(

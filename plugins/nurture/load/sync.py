@@ -110,7 +110,6 @@ def run_sync(
             # load those and skip this run's data, so finish them first (they merge).
             log.warning("sync %s: loading the packages an interrupted run left", source)
             pipeline.run()
-        # Arrow pages load by COPY (csv) into PostgreSQL and as Parquet into DuckDB.
         pipeline.run(
             as_arrow(dlt_source),
             loader_file_format=LOAD_FILE_FORMAT,
