@@ -149,6 +149,7 @@ def lead_locator(lead_ids: pd.Series) -> Callable[[np.ndarray], np.ndarray]:
     Integer keys in a compact range use a direct lookup array; others one hash lookup.
     """
     keys = lead_ids.to_numpy()
+    index = pd.Index(lead_ids)
     if keys.dtype.kind in "iu" and len(keys) and lead_ids.is_unique:
         low, high = int(keys.min()), int(keys.max())
         if high - low < 64 * len(keys) + 1024:
@@ -158,13 +159,12 @@ def lead_locator(lead_ids: pd.Series) -> Callable[[np.ndarray], np.ndarray]:
 
             def direct(wanted: np.ndarray) -> np.ndarray:
                 if wanted.dtype.kind not in "iu":
-                    return pd.Index(lead_ids).get_indexer(wanted)
+                    return index.get_indexer(wanted)
                 offset = wanted - low
                 offset[(offset < 0) | (offset > outside)] = outside
                 return table[offset]
 
             return direct
-    index = pd.Index(lead_ids)
     return index.get_indexer
 
 
@@ -207,9 +207,10 @@ def engagement_matrix(
         careers_points = np.bincount(visitor, visit_weight, n)
         careers_counts = np.bincount(visitor, None, n)
         points, counts = (f.result()[:-1] for f in sums)
-    last = placed[0].last
-    for more in placed[1:]:
-        np.minimum(last, more.last, out=last)
+    last = np.full(n, np.inf)
+    if recency:
+        for part in placed:
+            np.minimum(last, part.last, out=last)
     return Engagement(
         activity_types=types,
         points=points.reshape(n, k),
@@ -224,7 +225,7 @@ def engagement_matrix(
 class _Placed:
     """What a slice of events leaves besides its cells: careers-page visits (the visiting
     lead's row and negative points) and, with recency, each lead's days since its latest
-    counted event (inf without one)."""
+    counted event (inf without one; empty without recency)."""
 
     visitors: np.ndarray
     visit_points: np.ndarray
@@ -290,7 +291,7 @@ class _EventTable:
         return _Placed(
             np.concatenate(visitors) if visitors else np.empty(0, dtype=np.int64),
             np.concatenate(visit_points) if visit_points else np.empty(0),
-            last if self.recency else np.full(n, np.inf),
+            last,
         )
 
 
@@ -298,10 +299,7 @@ def _matcher(pattern: re.Pattern[str]) -> Callable[[pd.Series], np.ndarray]:
     """Whether each URL matches, testing each distinct URL once."""
 
     def matches(urls: pd.Series) -> np.ndarray:
-        if isinstance(urls.dtype, pd.CategoricalDtype):
-            codes, uniques = urls.cat.codes.to_numpy(), urls.cat.categories
-        else:
-            codes, uniques = pd.factorize(urls, use_na_sentinel=True)
+        codes, uniques = _distinct(urls)
         hit = np.array([bool(pattern.search(str(u))) for u in uniques] + [False])
         return hit[codes]
 
@@ -309,12 +307,18 @@ def _matcher(pattern: re.Pattern[str]) -> Callable[[pd.Series], np.ndarray]:
 
 
 def _codes_in(values: pd.Series, names: list[str]) -> np.ndarray:
-    """Each value's index in `names` (-1 when absent); a categorical maps its few categories."""
+    """Each value's index in `names` (-1 when absent), looking up each distinct value once."""
+    codes, uniques = _distinct(values)
+    order = np.append(pd.Index(names).get_indexer(uniques), -1)  # code -1 (null) picks -1
+    return order[codes]
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1 for null) and distinct values; a categorical has both already."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        order = pd.Index(names).get_indexer(values.cat.categories)
-        codes = values.cat.codes.to_numpy()
-        return np.where(codes >= 0, order[codes], -1)
-    return pd.Index(names).get_indexer(values)
+        return values.cat.codes.to_numpy(), values.cat.categories
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Index(uniques)
 
 
 def _epoch_ns(values: pd.Series) -> np.ndarray:
