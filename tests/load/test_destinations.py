@@ -1,10 +1,17 @@
 """Nurture's dlt destinations: merges keep one row per key (the version staged last) on
-both warehouses, and timestamps reach PostgreSQL (Parquet, binary COPY) as the same
-instants whatever the server's time zone."""
+both warehouses, skip the de-duplication only when the staged keys are provably unique,
+and timestamps reach PostgreSQL (Parquet, binary COPY) as the same instants whatever the
+server's time zone."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dlt
 import psycopg
@@ -25,6 +32,16 @@ def _load(settings, pages, pipelines_dir, name="leads"):
     resource = dlt.resource(iter(pages), name=name, primary_key="id", write_disposition="merge")
     pipeline.run(as_arrow(resource), loader_file_format=LOAD_FILE_FORMAT)
     return pipeline
+
+
+def _merge_sql(pipeline, table: str = "leads") -> str:
+    jobs = pipeline.last_trace.last_load_info.load_packages[0].jobs["completed_jobs"]
+    (merge,) = [
+        j
+        for j in jobs
+        if j.job_file_info.table_name == table and j.job_file_info.file_format == "sql"
+    ]
+    return Path(merge.file_path).read_text()
 
 
 def _rows(settings) -> list[tuple]:
@@ -51,6 +68,99 @@ def test_duplicates_within_a_load_keep_the_last_staged_version(warehouse_setting
         tmp_path / "dlt",
     )
     assert _rows(settings) == [(1, "Working"), (2, "Closed"), (3, "Open")]
+
+
+def test_the_anti_join_runs_only_when_a_key_was_staged_twice(warehouse_settings, tmp_path):
+    unique = [[{"id": 1, "status": "Open"}], [{"id": 2, "status": "Open"}]]
+    pipeline = _load(warehouse_settings, unique, tmp_path / "dlt")
+    assert "NOT EXISTS" not in _merge_sql(pipeline)
+
+    repeated = [[{"id": 1, "status": "Working"}], [{"id": 1, "status": "Nurturing"}]]
+    pipeline = _load(warehouse_settings, repeated, tmp_path / "dlt")
+    assert "NOT EXISTS" in _merge_sql(pipeline)
+    assert _rows(warehouse_settings) == [(1, "Nurturing"), (2, "Open")]
+
+
+# Loads the package and dies the moment a file's rows are committed to the staging table,
+# before dlt notes that the copy job is done: the next run copies that file again.
+KILLED_AFTER_COPY = """
+import json, os, signal, sys
+import dlt
+from dlt.common.destination.client import RunnableLoadJob
+from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
+from nurture.warehouse import get_warehouse
+from nurture.config import load_settings
+
+run_managed = RunnableLoadJob.run_managed
+
+def run_then_die(self, *args, **kwargs):
+    run = self.run
+
+    def copy_then_die():
+        run()
+        if self._file_path.endswith(".parquet"):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    self.run = copy_then_die
+    run_managed(self, *args, **kwargs)
+
+RunnableLoadJob.run_managed = run_then_die
+args = json.loads(sys.argv[1])
+pipeline = dlt.pipeline(
+    pipeline_name="destinations_test",
+    destination=get_warehouse(load_settings()).dlt_destination(),
+    dataset_name="raw_test",
+    pipelines_dir=args["pipelines_dir"],
+)
+resource = dlt.resource(
+    iter(args["pages"]), name="leads", primary_key="id", write_disposition="merge"
+)
+pipeline.run(as_arrow(resource), loader_file_format=LOAD_FILE_FORMAT)
+"""
+
+
+def test_a_file_copied_twice_after_a_crash_still_merges_to_one_row_per_key(
+    warehouse_settings, tmp_path
+):
+    settings = warehouse_settings
+    pipelines_dir = tmp_path / "dlt"
+    _load(settings, [[{"id": 1, "status": "Open"}]], pipelines_dir)
+    pg = settings.postgres
+    env = {
+        **os.environ,
+        "NURTURE_HOME": str(settings.home),
+        "NURTURE_WAREHOUSE": settings.warehouse,
+        "NURTURE_PG_HOST": pg.host,
+        "NURTURE_PG_PORT": str(pg.port),
+        "NURTURE_PG_USER": pg.user,
+        "NURTURE_PG_PASSWORD": pg.password,
+        "NURTURE_PG_DATABASE": pg.database,
+    }
+    pages = [[{"id": 1, "status": "Working"}, {"id": 2, "status": "Open"}]]
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED_AFTER_COPY,
+            json.dumps({"pages": pages, "pipelines_dir": str(pipelines_dir)}),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
+
+    pipeline = dlt.pipeline(
+        pipeline_name="destinations_test",
+        destination=get_warehouse(settings).dlt_destination(),
+        dataset_name="raw_test",
+        pipelines_dir=str(pipelines_dir),
+    )
+    assert pipeline.has_pending_data
+    pipeline.run()  # the interrupted package: its file is copied a second time
+    assert "NOT EXISTS" in _merge_sql(pipeline)
+    assert _rows(settings) == [(1, "Working"), (2, "Open")]
 
 
 @pytest.mark.postgres

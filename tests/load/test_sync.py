@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -156,3 +157,22 @@ def test_marketo_programs_and_emails_match_the_launched_assets(sandbox, warehous
     assert len(emails) > len(set(emails.values()))
     checked = run_gate(wh, "raw_marketo")
     assert {"raw_marketo.programs", "raw_marketo.emails"} <= set(checked)
+
+
+def test_dlt_sends_no_usage_events(tmp_path):
+    """dlt's anonymous telemetry stays off in every process that imports Nurture."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import nurture, dlt\n"
+        "from dlt.common.runtime import anon_tracker\n"
+        f"dlt.pipeline('probe', destination='duckdb', pipelines_dir={str(tmp_path)!r})\n"
+        "print(anon_tracker._ANON_TRACKER_ENDPOINT)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RUNTIME__DLTHUB_TELEMETRY"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "None"

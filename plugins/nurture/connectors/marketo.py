@@ -254,8 +254,9 @@ class MarketoClient:
         chunk: int,
         row_time: str | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        # Marketo's date filters include `endAt`; rows at or after `end` belong to the
-        # next window (or the next run), so they are dropped here.
+        # Marketo's date filters include `endAt`: a row at a window's end comes again as
+        # the next window's first (or in the next run), so each window keeps only the rows
+        # before its end. A row whose time does not parse is kept: typed_rows quarantines it.
         time_field = row_time or filter_field
         window_from = start
         while window_from < end:
@@ -272,7 +273,7 @@ class MarketoClient:
                 },
             }
             for rows in self._export_window(kind, request, chunk):
-                kept = [r for r in rows if (_safe_timestamp(r.get(time_field)) or end) < end]
+                kept = [r for r in rows if _before(r.get(time_field), window_to)]
                 if kept:
                     yield kept
             window_from = window_to
@@ -367,6 +368,11 @@ def _decode_attributes(row: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return row  # left as text: typed_rows will not touch it, the payload stays intact
     return {**row, "attributes": [{"name": k, "value": v} for k, v in pairs.items()]}
+
+
+def _before(value: Any, end: datetime) -> bool:
+    when = _safe_timestamp(value)
+    return when is None or when < end
 
 
 def _safe_timestamp(value: Any) -> datetime | None:

@@ -10,20 +10,30 @@ columns alone, run as a hash join. "Later" is the staging table's physical row o
 (PostgreSQL `ctid`, DuckDB `rowid`), the order the rows were extracted in, so a record
 that changed while a run paged through the source keeps its newest version. Tables
 with a `dedup_sort` hint keep dlt's sort.
+
+Most loads stage each key once, and then the anti-join (as long again as the insert it
+feeds) can be left out. A load skips it when the key columns of its Parquet files hold no
+key twice and the staging table holds exactly their rows: a copy job re-run after a crash
+(its rows committed, its file not yet marked done) stages a file twice, and the count
+shows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from dlt.common.destination.client import LoadJob
 from dlt.common.destination.reference import DestinationReference
 from dlt.common.destination.typing import PreparedTableSchema
 from dlt.common.schema.typing import TSortOrder
+from dlt.common.schema.utils import get_columns_names_with_prop
+from dlt.common.storages.load_package import LoadJobInfo
 from dlt.destinations import duckdb, postgres
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
 from dlt.destinations.impl.postgres.postgres import PostgresClient, PostgresParquetCopyJob
+from dlt.destinations.job_client_impl import SqlJobClientBase
 from dlt.destinations.job_impl import FollowupJobRequest
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
 
@@ -82,7 +92,82 @@ class ParquetCopyJob(PostgresParquetCopyJob):
         super().run()
 
 
-class NurturePostgresClient(PostgresClient):
+# Above this many staged rows the keys are not read back (they would be held in memory
+# at once); the merge de-duplicates as dlt does.
+MAX_ROWS_TO_PROVE_UNIQUE = 2_000_000
+_DEDUPLICATED = "x-stage-data-deduplicated"  # dlt's hint: the merge then skips its dedup
+
+
+def _job_file(job: LoadJobInfo) -> Path | None:
+    """A chain job's file: dlt names every file as completed, but the job whose completion
+    made the chain complete is still among the started ones."""
+    path = Path(job.file_path)
+    for folder in ("completed_jobs", "started_jobs"):
+        candidate = path.parent.parent / folder / path.name
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def staged_key_rows(files: Sequence[Path], keys: Sequence[str]) -> tuple[int, int] | None:
+    """(rows, distinct keys) over the Parquet files, or None when not worth reading."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    counts = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    rows = sum(counts)
+    if rows > MAX_ROWS_TO_PROVE_UNIQUE:
+        return None
+    tables = [pq.read_table(f, columns=list(keys)) for f, n in zip(files, counts, strict=True) if n]
+    if not tables:
+        return 0, 0
+    key_table = pa.concat_tables(tables, promote_options="permissive")
+    return rows, key_table.group_by(list(keys)).aggregate([]).num_rows
+
+
+class StagedKeysCheck(SqlJobClientBase):
+    """Marks a merge's staged rows de-duplicated when they provably are (see above)."""
+
+    def create_table_chain_completed_followup_jobs(
+        self,
+        table_chain: Sequence[PreparedTableSchema],
+        completed_table_chain_jobs: Sequence[LoadJobInfo] | None = None,
+    ) -> list[FollowupJobRequest]:
+        if completed_table_chain_jobs and self._staged_keys_unique(
+            table_chain, completed_table_chain_jobs
+        ):
+            table_chain = [{**table_chain[0], _DEDUPLICATED: True}]  # type: ignore[typeddict-unknown-key]
+        return super().create_table_chain_completed_followup_jobs(
+            table_chain, completed_table_chain_jobs
+        )
+
+    def _staged_keys_unique(
+        self, table_chain: Sequence[PreparedTableSchema], jobs: Sequence[LoadJobInfo]
+    ) -> bool:
+        table = table_chain[0]
+        if (
+            len(table_chain) != 1
+            or table.get("write_disposition") != "merge"
+            or table.get("x-merge-strategy", "delete-insert") != "delete-insert"  # type: ignore[typeddict-item]
+        ):
+            return False
+        keys = get_columns_names_with_prop(table, "primary_key")
+        files = [_job_file(job) for job in jobs]
+        if not keys or any(f is None or f.suffix != ".parquet" for f in files):
+            return False
+        counted = staged_key_rows([f for f in files if f is not None], keys)
+        if counted is None or counted[0] != counted[1]:
+            return False
+        return self._staged_rows(table["name"]) == counted[0]
+
+    def _staged_rows(self, table_name: str) -> int:
+        with self.sql_client as client, client.with_staging_dataset():
+            name = client.make_qualified_table_name(table_name)
+            rows: Any = client.execute_sql(f"SELECT count(*) FROM {name}")
+        return int(rows[0][0])
+
+
+class NurturePostgresClient(StagedKeysCheck, PostgresClient):
     def create_load_job(
         self, table: PreparedTableSchema, file_path: str, load_id: str, restore: bool = False
     ) -> LoadJob:
@@ -97,7 +182,7 @@ class NurturePostgresClient(PostgresClient):
         return [KeepLastStagedMergeJob.from_table_chain(table_chain, self.sql_client)]
 
 
-class NurtureDuckDbClient(DuckDbClient):
+class NurtureDuckDbClient(StagedKeysCheck, DuckDbClient):
     def _create_merge_followup_jobs(
         self, table_chain: Sequence[PreparedTableSchema]
     ) -> list[FollowupJobRequest]:
