@@ -181,3 +181,20 @@ def test_utc_timestamps_land_as_the_same_instants_whatever_the_server_zone(pg_da
         ).fetchone()
     assert kind == "timestamp with time zone"
     assert stored == moment
+
+
+def test_staged_key_rows_counts_rows_and_distinct_keys_across_files(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nurture.load.destinations import staged_key_rows
+
+    first, second, empty = tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "c.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "kind": ["lead", "lead"]}), first)
+    pq.write_table(pa.table({"id": [2, 3], "kind": ["contact", "lead"]}), second)
+    pq.write_table(
+        pa.table({"id": pa.array([], pa.int64()), "kind": pa.array([], pa.string())}), empty
+    )
+    assert staged_key_rows([first, second, empty], ["id"]) == (4, 3)
+    assert staged_key_rows([first, second, empty], ["id", "kind"]) == (4, 4)
+    assert staged_key_rows([empty], ["id"]) == (0, 0)
