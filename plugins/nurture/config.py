@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -46,11 +47,19 @@ class PostgresSettings:
         }
 
 
+# DuckDB takes 80% of the machine's memory unless told otherwise; a sync's loads stay in
+# this budget (DuckDB spills the rest to disk), so a sync's peak does not grow with its
+# size. Raise it for faster merges of very large loads.
+DEFAULT_DUCKDB_LOAD_MEMORY = "256MB"
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
     warehouse: WarehouseKind
     postgres: PostgresSettings
+    duckdb_load_memory: str = DEFAULT_DUCKDB_LOAD_MEMORY
 
     @cached_property
     def duckdb_path(self) -> Path:
@@ -91,4 +100,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database=env.get("NURTURE_PG_DATABASE", "nurture"),
     )
     home = Path(env.get("NURTURE_HOME", ".nurture")).expanduser().resolve()
-    return Settings(home=home, warehouse=warehouse, postgres=postgres)  # type: ignore[arg-type]
+    load_memory = env.get("NURTURE_DUCKDB_LOAD_MEMORY", DEFAULT_DUCKDB_LOAD_MEMORY).strip()
+    if not _MEMORY.fullmatch(load_memory):
+        raise ConfigError(
+            f"NURTURE_DUCKDB_LOAD_MEMORY must be an amount like 256MB or 2GB, not {load_memory!r}."
+        )
+    return Settings(
+        home=home,
+        warehouse=warehouse,  # type: ignore[arg-type]
+        postgres=postgres,
+        duckdb_load_memory=load_memory,
+    )

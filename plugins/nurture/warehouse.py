@@ -75,6 +75,7 @@ class DuckDBWarehouse:
     def __init__(self, settings: Settings) -> None:
         self.path = settings.duckdb_path
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.load_memory = settings.duckdb_load_memory
 
     def _connect(self) -> Any:
         import duckdb
@@ -113,9 +114,15 @@ class DuckDBWarehouse:
         return bool(found["n"].iloc[0])
 
     def dlt_destination(self) -> Any:
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
         from nurture.load.destinations import nurture_duckdb
 
-        return nurture_duckdb(str(self.path))
+        credentials = DuckDbCredentials(str(self.path))
+        # Set after connecting (SET GLOBAL), so the file opens with the same configuration
+        # as Nurture's other connections to it.
+        credentials.global_config = {"memory_limit": self.load_memory}
+        return nurture_duckdb(credentials)
 
 
 class _PostgresSession:

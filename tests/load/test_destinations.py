@@ -198,3 +198,17 @@ def test_staged_key_rows_counts_rows_and_distinct_keys_across_files(tmp_path):
     assert staged_key_rows([first, second, empty], ["id"]) == (4, 3)
     assert staged_key_rows([first, second, empty], ["id", "kind"]) == (4, 4)
     assert staged_key_rows([empty], ["id"]) == (0, 0)
+
+
+def test_duckdb_loads_keep_to_their_memory_budget(tmp_path):
+    from nurture.config import ConfigError, load_settings
+
+    settings = load_settings({"NURTURE_HOME": str(tmp_path), "NURTURE_DUCKDB_LOAD_MEMORY": "300MB"})
+    pipeline = _load(settings, [[{"id": 1, "status": "Open"}]], tmp_path / "dlt")
+    with pipeline.sql_client() as client:
+        limit = client.execute_sql("select current_setting('memory_limit')")[0][0]
+    assert limit.replace(" ", "") in ("300.0MB", "286.1MiB")
+    assert _rows(settings) == [(1, "Open")]
+
+    with pytest.raises(ConfigError, match="NURTURE_DUCKDB_LOAD_MEMORY"):
+        load_settings({"NURTURE_HOME": str(tmp_path), "NURTURE_DUCKDB_LOAD_MEMORY": "lots"})

@@ -2,12 +2,15 @@
 
 Each size runs in its own process (`python -m nurture.bench.memory SEED LEADS HOME`),
 which starts a sandbox (rate limits off: memory, not pacing, is measured here) and syncs
-Marketo into a fresh DuckDB warehouse; the sandbox's own memory is not counted.
+Marketo into a fresh DuckDB warehouse. The sandbox's own memory is not counted: its world
+is built beforehand by another process (`python -m nurture.sandbox build`), and it serves
+from a process of its own.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -19,6 +22,9 @@ LEADS_PER_100K_ACTIVITIES = 4_800  # the sandbox simulates about 21 activities p
 
 
 def probe(seed: int, leads: int, home: Path) -> dict[str, int]:
+    build = [sys.executable, "-m", "nurture.sandbox", "build", "--seed", str(seed)]
+    env = {**os.environ, "NURTURE_HOME": str(home)}
+    subprocess.run([*build, "--leads", str(leads)], check=True, capture_output=True, env=env)
     out = subprocess.run(
         [sys.executable, "-m", "nurture.bench.memory", str(seed), str(leads), str(home)],
         check=True,
