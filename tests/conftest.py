@@ -82,6 +82,21 @@ def settings_for(home: Path, warehouse: str, database: str = "nurture") -> Setti
     return load_settings(env)
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """This process's environment with `settings` in it, for a child process."""
+    pg = settings.postgres
+    return {
+        **os.environ,
+        "NURTURE_HOME": str(settings.home),
+        "NURTURE_WAREHOUSE": settings.warehouse,
+        "NURTURE_PG_HOST": pg.host,
+        "NURTURE_PG_PORT": str(pg.port),
+        "NURTURE_PG_USER": pg.user,
+        "NURTURE_PG_PASSWORD": pg.password,
+        "NURTURE_PG_DATABASE": pg.database,
+    }
+
+
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def warehouse_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for each warehouse kind, each on its own empty warehouse."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 from nurture.config import Settings
 from nurture.load.sync import run_sync
 from nurture.warehouse import get_warehouse
+from tests.conftest import settings_env
 from tests.load.test_sync import connection
 
 SEED, LEADS = 23, 600
@@ -48,25 +48,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dat
         yield base_url, until, world_counts(ensure_world(SEED, LEADS, home))
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    pg = settings.postgres
-    return {
-        **os.environ,
-        "NURTURE_HOME": str(settings.home),
-        "NURTURE_WAREHOUSE": settings.warehouse,
-        "NURTURE_PG_HOST": pg.host,
-        "NURTURE_PG_PORT": str(pg.port),
-        "NURTURE_PG_USER": pg.user,
-        "NURTURE_PG_PASSWORD": pg.password,
-        "NURTURE_PG_DATABASE": pg.database,
-    }
-
-
 def _kill_during(stage: str, settings: Settings, args: dict) -> str:
     """Start a sync in a child process and SIGKILL it once `stage` has begun."""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(args)],
-        env=_env(settings),
+        env=settings_env(settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -6,7 +6,6 @@ server's time zone."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pytest
 
 from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
 from nurture.warehouse import get_warehouse
-from tests.conftest import settings_for
+from tests.conftest import settings_env, settings_for
 
 
 def _load(settings, pages, pipelines_dir, name="leads"):
@@ -125,17 +124,6 @@ def test_a_file_copied_twice_after_a_crash_still_merges_to_one_row_per_key(
     settings = warehouse_settings
     pipelines_dir = tmp_path / "dlt"
     _load(settings, [[{"id": 1, "status": "Open"}]], pipelines_dir)
-    pg = settings.postgres
-    env = {
-        **os.environ,
-        "NURTURE_HOME": str(settings.home),
-        "NURTURE_WAREHOUSE": settings.warehouse,
-        "NURTURE_PG_HOST": pg.host,
-        "NURTURE_PG_PORT": str(pg.port),
-        "NURTURE_PG_USER": pg.user,
-        "NURTURE_PG_PASSWORD": pg.password,
-        "NURTURE_PG_DATABASE": pg.database,
-    }
     pages = [[{"id": 1, "status": "Working"}, {"id": 2, "status": "Open"}]]
     child = subprocess.run(
         [
@@ -144,7 +132,7 @@ def test_a_file_copied_twice_after_a_crash_still_merges_to_one_row_per_key(
             KILLED_AFTER_COPY,
             json.dumps({"pages": pages, "pipelines_dir": str(pipelines_dir)}),
         ],
-        env=env,
+        env=settings_env(settings),
         capture_output=True,
         text=True,
         timeout=300,
