@@ -41,3 +41,16 @@ def test_quick_load_bench_reports_ratios(tmp_path: Path) -> None:
     table, path = report(results, settings)
     assert "throughput vs plain COPY" in table and lines
     assert json.loads(path.read_text())[0]["goal"] == 0.5
+
+
+def test_a_memory_probe_reports_its_own_peak_not_its_parents() -> None:
+    """Linux hands a child its parent's `ru_maxrss`; the probe must not report that."""
+    import subprocess
+    import sys
+
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"\1" * len(ballast[::4096])  # touched, so resident
+    probe = "from nurture.bench.memory import peak_rss_kb; print(peak_rss_kb())"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert int(out.stdout) < 300 * 1024
+    del ballast

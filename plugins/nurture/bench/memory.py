@@ -46,6 +46,19 @@ def bench_memory(seed: int, home: Path, scale: int = 10) -> Result:
     )
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident set. Linux's `ru_maxrss` starts a child at its parent's
+    peak and keeps it across exec, so a probe started by a big bench process would report
+    the parent's size; `VmHWM` belongs to the process's own address space."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _main(seed: int, leads: int, home: Path) -> None:
     from nurture.bench.common import duckdb_settings, sandbox_connection, sandbox_today
     from nurture.load.sync import run_sync
@@ -59,7 +72,7 @@ def _main(seed: int, leads: int, home: Path) -> None:
             until=until,
             conn=sandbox_connection("marketo", url, until),
         )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_kb()
     print(
         json.dumps(
             {"leads": leads, "activities": summary.rows.get("activities", 0), "max_rss_kb": peak}
