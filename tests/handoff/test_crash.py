@@ -19,8 +19,8 @@ import pytest
 from nurture.handoff.checkpoints import PAUSE_ENV
 from nurture.handoff.run import run_handoff
 from nurture.warehouse import get_warehouse
+from tests.conftest import settings_env
 from tests.handoff.conftest import DAY, seed_outbox, sf_leads, slack_mentions
-from tests.load.test_crash_rerun import _env
 
 CHILD = """
 import json, sys
@@ -39,7 +39,7 @@ def _kill_at(point: str, settings, conns) -> None:
     args = {"day": DAY.isoformat(), "conns": {k: asdict(v) for k, v in conns.items()}}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(args)],
-        env={**_env(settings), PAUSE_ENV: point},
+        env={**settings_env(settings), PAUSE_ENV: point},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
