@@ -188,8 +188,7 @@ class MarketoClient:
             self.http.stats.pages += 1
             page, passed_end = [], False
             for activity in body.get("result") or []:
-                when = _safe_timestamp(activity.get("activityDate"))
-                if when is not None and when >= until:
+                if not _before(activity.get("activityDate"), until):
                     passed_end = True
                     continue
                 page.append(_flatten_attributes(activity))
