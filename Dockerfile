@@ -1,7 +1,7 @@
 # Nurture on the official Airflow 3 image: the locked dependencies from uv.lock, then the
 # project itself installed editable at /opt/nurture so that `nurture.config.REPO_ROOT`
 # finds include/ and dbt_project/ next to the package, as it does in a checkout.
-FROM apache/airflow:3.2.2-python3.11
+FROM apache/airflow:3.3.2-python3.11
 
 # The source tree, NURTURE_HOME and the config dir, writable by the airflow user and group 0
 # (containers run as ${AIRFLOW_UID}:0, as in Airflow's own compose file).
@@ -13,7 +13,7 @@ USER airflow
 WORKDIR /opt/nurture
 
 # Dependencies first (cached while only the code changes). The image's own extras
-# (celery, redis, fab, ...) stay installed; the lock pins apache-airflow==3.2.2 like the image.
+# (celery, redis, fab, ...) stay installed; the lock pins apache-airflow==3.3.2 like the image.
 # uv is pinned to the version that writes our uv.lock (the image's own uv may be older).
 ARG UV_VERSION=0.13.9
 COPY --chown=airflow:0 pyproject.toml uv.lock README.md ./

@@ -40,10 +40,20 @@ def build_marts():
         step = layer_operator(
             layer,
             exclude="{{ ti.xcom_pull(task_ids='plan') }}",
-            outlets=[MARTS] if layer is LAYERS[-1] else [],
         )
         previous >> step
         previous = step
+
+    @task(outlets=[MARTS])
+    def publish() -> None:
+        """Update the `marts` Asset with the window the marts now cover (for scoring)."""
+        from airflow.sdk import get_current_context
+
+        from nurture.orchestration import publish_window
+
+        publish_window(get_current_context(), MARTS)
+
+    previous >> publish()
 
 
 build_marts()

@@ -19,15 +19,17 @@ from airflow.sdk import dag, get_current_context, task
 
 from nurture.orchestration import (
     DEFAULT_ARGS,
+    HOURLY,
     RAW_ASSETS,
     START_DATE,
     files_gate_task,
     files_import_task,
+    publish_window,
 )
 
 
 @dag(
-    schedule="@hourly",
+    schedule=HOURLY,
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -42,7 +44,9 @@ def import_files():
 
     @task(outlets=[RAW_ASSETS["files"]])
     def quality_gate(summary: dict) -> dict:
-        return {"import": summary, "gate": files_gate_task(summary)}
+        checked = files_gate_task(summary)
+        publish_window(get_current_context(), RAW_ASSETS["files"])
+        return {"import": summary, "gate": checked}
 
     quality_gate(import_dropped_files())
 

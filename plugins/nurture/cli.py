@@ -110,6 +110,27 @@ def cmd_files_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_airflow_init(args: argparse.Namespace) -> int:
+    from nurture.airflow_setup import ensure_pools
+
+    name, slots = ensure_pools(load_settings())
+    print(f"pool {name}: {slots} slot{'s' if slots != 1 else ''}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from nurture.doctor import run_doctor
+
+    return run_doctor(
+        skip_groups=args.skip,
+        only=args.only,
+        days=args.days,
+        timeout=args.timeout,
+        as_json=args.json,
+        verbose=args.verbose,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nurture", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -164,6 +185,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help="default: include/files/sources.yaml"
     )
     files_import.set_defaults(func=cmd_files_import)
+
+    from nurture.doctor import GROUPS, group_list
+
+    doctor = sub.add_parser(
+        "doctor", help="check connections, the warehouse, Airflow and the sandbox"
+    )
+    groups = ", ".join(GROUPS)
+    doctor.add_argument("--skip", type=group_list, default=(), help=f"groups to skip: {groups}")
+    doctor.add_argument("--only", type=group_list, default=(), help="only these groups")
+    doctor.add_argument("--days", type=_positive, default=7, help="quarantine look-back")
+    doctor.add_argument("--timeout", type=float, default=10.0, help="seconds per network check")
+    doctor.add_argument("--json", action="store_true", help="one JSON document, for machines")
+    doctor.set_defaults(func=cmd_doctor)
+
+    airflow_init = sub.add_parser(
+        "airflow-init", help="create what the DAGs need in Airflow (run after airflow db migrate)"
+    )
+    airflow_init.set_defaults(func=cmd_airflow_init)
 
     from nurture.sandbox.cli import add_parser as add_sandbox_parser
 

@@ -10,7 +10,9 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Asset, dag, get_current_context, task
+from airflow.sdk import DAG, Asset, CronTriggerTimetable, dag, get_current_context, task
+
+from nurture.retryable import fail_fast
 
 RAW_ASSETS = {
     source: Asset(name=f"raw_{source}", uri=f"nurture://warehouse/raw_{source}")
@@ -20,31 +22,102 @@ MARTS = Asset(name="marts", uri="nurture://warehouse/marts")
 MQL_OUTBOX = Asset(name="mql_outbox", uri="nurture://warehouse/ops/mql_outbox")
 
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+# Every task reads or writes the warehouse. The embedded DuckDB file takes one process at
+# a time, so this pool has one slot there (`nurture airflow-init` sizes and creates it);
+# on PostgreSQL it has as many as the deployment runs at once.
+WAREHOUSE_POOL = "nurture_warehouse"
+# A daily sync at midnight UTC stands for the day before it: data interval [D-1, D].
+# (Airflow 3's plain "@daily" gives runs an empty interval, which left backfills nothing.)
+# `NURTURE_SYNC_SCHEDULE` moves the syncs (a cron expression in UTC) or, `manual`, leaves
+# them to triggers; read when the DAG files parse, so set it alike on every component.
+SYNC_CRON = os.environ.get("NURTURE_SYNC_SCHEDULE", "0 0 * * *").strip()
+DAILY = CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1))
+HOURLY = CronTriggerTimetable("0 * * * *", timezone="UTC", interval=timedelta(hours=1))
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-engineering",
+    "pool": WAREHOUSE_POOL,
+    # Retries are for the outside world (network, vendor limits, a dropped connection):
+    # task bodies turn every other error into a failure at once (nurture.retryable).
     "retries": 3,
     # The demo and tests shorten the first delay; production keeps the default.
     "retry_delay": timedelta(seconds=float(os.environ.get("NURTURE_RETRY_DELAY_SECONDS", 30))),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
+WINDOW_END = "window_end"
+
+
+def sync_schedule() -> CronTriggerTimetable | None:
+    """The syncs' timetable: daily at midnight UTC unless `NURTURE_SYNC_SCHEDULE` says."""
+    if SYNC_CRON.lower() in ("manual", "none", ""):
+        return None
+    if SYNC_CRON == "0 0 * * *":
+        return DAILY
+    # A run stands for the day before it, whatever hour it runs at.
+    return CronTriggerTimetable(SYNC_CRON, timezone="UTC", interval=timedelta(days=1))
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _triggering_window_end(context: dict[str, Any]) -> datetime | None:
+    """For asset-triggered runs: how far every triggering source has data.
+
+    Each Asset event carries the window end of the run that produced it; per asset the
+    latest counts, and across assets the earliest (the marts are complete up to there).
+    """
+    events = context.get("triggering_asset_events") or {}
+    latest: list[datetime] = []
+    for asset in events:
+        ends = [
+            _as_utc(event.extra[WINDOW_END])
+            for event in events[asset]
+            if isinstance(getattr(event, "extra", None), dict) and event.extra.get(WINDOW_END)
+        ]
+        if ends:
+            latest.append(max(ends))
+    return min(latest) if latest else None
 
 
 def window_end(context: dict[str, Any]) -> datetime:
-    """The end of the run's data window: the logical date's interval end, in UTC."""
-    end = context.get("data_interval_end") or context["logical_date"]
-    return end.astimezone(UTC)
+    """The end of the data a run stands for, in UTC, for every run type Airflow 3 makes.
+
+    Asset-triggered runs have no logical date nor data interval: they take the window
+    their triggering events carry. Scheduled, backfill and manual runs with a logical
+    date have a data interval; a manual run without a logical date stands for the
+    moment it was asked to run (`run_after`).
+    """
+    from_events = _triggering_window_end(context)
+    if from_events is not None:
+        return from_events
+    end = context.get("data_interval_end")
+    if end is None:
+        end = context["dag_run"].run_after
+    return _as_utc(end)
 
 
 def backfill_start(context: dict[str, Any]) -> datetime | None:
     """For backfill runs, the window start: such runs reload exactly their own window."""
     dag_run = context.get("dag_run")
-    if dag_run is not None and str(getattr(dag_run, "run_type", "")).endswith("backfill"):
-        start = context.get("data_interval_start") or context["logical_date"]
-        return start.astimezone(UTC)
-    return None
+    if dag_run is None or not str(getattr(dag_run, "run_type", "")).endswith("backfill"):
+        return None
+    start = context.get("data_interval_start")
+    if start is None or _as_utc(start) >= window_end(context):
+        return None
+    return _as_utc(start)
 
 
+def publish_window(context: dict[str, Any], asset: Asset, **extra: Any) -> None:
+    """Attach the run's window end (and `extra`) to the Asset event this task emits."""
+    context["outlet_events"][asset].extra = {WINDOW_END: window_end(context).isoformat(), **extra}
+
+
+@fail_fast
 def sync_task(source: str, context: dict[str, Any]) -> dict[str, Any]:
     from nurture.config import load_settings
     from nurture.load.sync import run_sync
@@ -55,6 +128,7 @@ def sync_task(source: str, context: dict[str, Any]) -> dict[str, Any]:
     return summary.as_dict()
 
 
+@fail_fast
 def gate_task(prefix: str) -> dict[str, int]:
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -69,6 +143,7 @@ def gate_task(prefix: str) -> dict[str, int]:
         raise AirflowFailException(str(exc)) from exc
 
 
+@fail_fast
 def files_import_task(context: dict[str, Any]) -> dict[str, Any]:
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -83,6 +158,7 @@ def files_import_task(context: dict[str, Any]) -> dict[str, Any]:
     return summary.as_dict()
 
 
+@fail_fast
 def files_gate_task(summary: dict[str, Any]) -> dict[str, int]:
     """Gate the kinds that received rows this run, and the file log; with no new rows,
     skip, so the `raw_files` Asset is only updated when there is something new."""
@@ -97,6 +173,7 @@ def files_gate_task(summary: dict[str, Any]) -> dict[str, int]:
     return checked
 
 
+@fail_fast
 def dbt_exclusions_task() -> list[str]:
     from nurture.config import load_settings
     from nurture.transform.dbt import exclusions
@@ -104,6 +181,7 @@ def dbt_exclusions_task() -> list[str]:
     return exclusions(load_settings())
 
 
+@fail_fast
 def scoring_task(context: dict[str, Any]) -> dict[str, Any]:
     from dataclasses import asdict
 
@@ -113,11 +191,13 @@ def scoring_task(context: dict[str, Any]) -> dict[str, Any]:
     return asdict(run_scoring(load_settings(), as_of=window_end(context)))
 
 
+@fail_fast
 def feed_task(context: dict[str, Any]) -> dict[str, Any]:
     """The day's CSV feed (the logical date's day), rebuilt whole."""
     return handoff_target_task("csv_feed", context)
 
 
+@fail_fast
 def assign_owners_task() -> dict[str, int]:
     """Owners for new outbox entries; a failure here leaves them waiting, so fail and retry."""
     from nurture.config import load_settings
@@ -126,6 +206,7 @@ def assign_owners_task() -> dict[str, int]:
     return assign(load_settings())
 
 
+@fail_fast
 def handoff_target_task(target: str, context: dict[str, Any]) -> dict[str, Any]:
     """Deliver the pending outbox to one target; red, with the reason, if any entry is left."""
     from nurture.config import load_settings
@@ -145,7 +226,7 @@ def sync_dag(source: str, doc_md: str) -> DAG:
 
     @dag(
         dag_id=f"sync_{source}",
-        schedule="@daily",
+        schedule=sync_schedule(),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -160,7 +241,9 @@ def sync_dag(source: str, doc_md: str) -> DAG:
 
         @task(outlets=[RAW_ASSETS[source]])
         def quality_gate(summary: dict[str, Any]) -> dict[str, Any]:
-            return {"load": summary, "gate": gate_task(f"raw_{source}")}
+            checked = gate_task(f"raw_{source}")
+            publish_window(get_current_context(), RAW_ASSETS[source])
+            return {"load": summary, "gate": checked}
 
         quality_gate(extract_load())
 

@@ -30,6 +30,13 @@ EXPECTED_DAGS = {
 }
 
 
+def core_timetable(dag):
+    """The timetable as the scheduler sees it (DAG files hold only its definition)."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    return coerce_to_core_timetable(dag.timetable)
+
+
 @pytest.fixture(scope="module")
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
@@ -77,7 +84,7 @@ def test_assets_chain_the_pipeline(dagbag):
 
 def test_files_arrive_any_time(dagbag):
     dag = dagbag.dags["import_files"]
-    assert dag.schedule == "@hourly"
+    assert core_timetable(dag)._expression == "0 * * * *"
     assert dag.catchup is False
     assert [t.task_id for t in dag.topological_sort()] == ["import_files", "quality_gate"]
 
@@ -100,3 +107,33 @@ def test_parse_is_fast_and_needs_no_secrets(tmp_path):
     parse_seconds = float(out.stdout.strip().splitlines()[-1])
     assert parse_seconds < 2.0, f"dags/ took {parse_seconds:.2f}s to parse"
     assert time.perf_counter() - started < 60
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
+def test_every_task_takes_a_warehouse_pool_slot(dagbag, dag_id):
+    """The embedded DuckDB file takes one process at a time: the pool serialises them."""
+    from nurture.orchestration import WAREHOUSE_POOL
+
+    assert {task.pool for task in dagbag.dags[dag_id].tasks} == {WAREHOUSE_POOL}
+
+
+@pytest.mark.parametrize("dag_id", ["sync_marketo", "sync_hubspot", "sync_salesforce"])
+def test_daily_runs_stand_for_the_day_before(dagbag, dag_id):
+    """Scheduled and backfill runs of a sync get a one-day data interval, never an empty one."""
+    from datetime import UTC, datetime, timedelta
+
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    timetable = core_timetable(dagbag.dags[dag_id])
+    restriction = TimeRestriction(
+        earliest=datetime(2026, 9, 27, tzinfo=UTC), latest=None, catchup=True
+    )
+    first = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert first.data_interval.end - first.data_interval.start == timedelta(days=1)
+    assert first.run_after == first.data_interval.end
+    following = timetable.next_dagrun_info(
+        last_automated_data_interval=DataInterval(*first.data_interval), restriction=restriction
+    )
+    assert following.data_interval.start == first.data_interval.end
+    manual = timetable.infer_manual_data_interval(run_after=datetime(2026, 9, 29, tzinfo=UTC))
+    assert manual.end - manual.start == timedelta(days=1)

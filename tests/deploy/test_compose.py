@@ -277,9 +277,26 @@ def test_bind_mounts_exist(services: dict[str, dict[str, Any]]) -> None:
     assert init_scripts, "postgres needs the init script that creates the nurture database"
 
 
+def locked_version(package: str) -> str:
+    import tomllib
+
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    [version] = [p["version"] for p in lock["package"] if p["name"] == package]
+    return version
+
+
+def test_airflow_init_creates_the_warehouse_pool(services: dict[str, dict[str, Any]]) -> None:
+    script = "\n".join(services["airflow-init"]["command"])
+    assert script.index("airflow db migrate") < script.index("nurture airflow-init")
+
+
 def test_dockerfile_base_image_and_copies() -> None:
     instructions = dockerfile_instructions()
-    assert instructions[0] == ("FROM", ["apache/airflow:3.2.2-python3.11"])
+    # the image's Airflow is the locked one: the lock's packages are installed over it
+    assert instructions[0] == (
+        "FROM",
+        [f"apache/airflow:{locked_version('apache-airflow')}-python3.11"],
+    )
     sources = dockerfile_copy_sources()
     missing = [s for s in sources if not (ROOT / s).exists()]
     assert not missing, f"Dockerfile copies paths absent from the repo: {missing}"

@@ -36,6 +36,7 @@ from nurture.files.results import SOURCE, FileResult, ImportSummary
 from nurture.files.rows import DroppedFile, typed_rows
 from nurture.files.sources import IMPORTED_FILES_TABLE, Sources, load_sources
 from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
+from nurture.load.locks import pipeline_lock
 from nurture.load.ops_tables import write_ops
 from nurture.warehouse import Warehouse, get_warehouse
 
@@ -215,22 +216,24 @@ def import_drop_folder(
     drop = resolve_drop_folder(settings, sources, folder)
     started = datetime.now(UTC)
     summary = ImportSummary(run_id=f"{SOURCE}:{started.isoformat()}", folder=str(drop))
-    scan = scan_drop_folder(drop, sources, started)
-    summary.unmatched, summary.settling = scan.unmatched, scan.settling
     settings.ensure_dirs()
     warehouse = get_warehouse(settings)
     pipelines_dir = str(settings.dlt_dir / warehouse.kind)
-    loader = _FileLoad(warehouse, pipelines_dir, sources)
-    hashes = {candidate.path: sha256_of(candidate.path) for candidate in scan.ready}
-    seen = imported_hashes(warehouse, set(hashes.values()))
-    for candidate in scan.ready:
-        summary.files.append(_read(loader, candidate, hashes[candidate.path], seen))
-    loader.load([r for r in summary.files if r.read], summary.run_id, started)
-    run_rows = _run_rows(summary, sources, logical_date or started, started)
-    write_ops(warehouse, pipelines_dir, loader.quarantine, summary.run_id, run_rows)
-    for candidate in scan.ready:
-        moved = move_processed(candidate.path, drop, started.date(), hashes[candidate.path])
-        summary.moved_to = str(moved.parent)
+    # Two imports at once would both take the same files; the second waits its turn.
+    with pipeline_lock(pipelines_dir, "nurture_files"):
+        scan = scan_drop_folder(drop, sources, started)
+        summary.unmatched, summary.settling = scan.unmatched, scan.settling
+        loader = _FileLoad(warehouse, pipelines_dir, sources)
+        hashes = {candidate.path: sha256_of(candidate.path) for candidate in scan.ready}
+        seen = imported_hashes(warehouse, set(hashes.values()))
+        for candidate in scan.ready:
+            summary.files.append(_read(loader, candidate, hashes[candidate.path], seen))
+        loader.load([r for r in summary.files if r.read], summary.run_id, started)
+        run_rows = _run_rows(summary, sources, logical_date or started, started)
+        write_ops(warehouse, pipelines_dir, loader.quarantine, summary.run_id, run_rows)
+        for candidate in scan.ready:
+            moved = move_processed(candidate.path, drop, started.date(), hashes[candidate.path])
+            summary.moved_to = str(moved.parent)
     log.info("files import: %s", summary.as_dict())
     return summary
 

@@ -7,6 +7,7 @@ from typing import Any
 import dlt
 
 from nurture.connectors.records import Quarantine
+from nurture.load.locks import pipeline_lock
 from nurture.warehouse import Warehouse
 
 QUARANTINE_KEY = ("source", "object", "record_key", "reason")
@@ -40,4 +41,5 @@ def write_ops(
                 write_disposition="merge",
             )
         )
-    pipeline.run(resources)
+    with pipeline_lock(pipelines_dir, "nurture_ops"):
+        pipeline.run(resources)

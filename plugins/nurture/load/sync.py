@@ -13,6 +13,7 @@ from nurture.config import Settings
 from nurture.connections import ApiConnection, get_connection
 from nurture.connectors.records import Quarantine
 from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
+from nurture.load.locks import pipeline_lock
 from nurture.load.ops_tables import write_ops
 from nurture.warehouse import get_warehouse
 
@@ -97,26 +98,27 @@ def run_sync(
     client, dlt_source = _client_and_source(
         source, conn, since or history_start, until, lookback, quarantine, backfill
     )
-    try:
-        pipeline = dlt.pipeline(
-            pipeline_name=f"nurture_{source}",
-            destination=warehouse.dlt_destination(),
-            dataset_name=f"raw_{source}",
-            pipelines_dir=pipelines_dir,
-            progress="log",
-        )
-        if pipeline.has_pending_data:
-            # A run killed after extracting left packages behind; dlt's `run` would only
-            # load those and skip this run's data, so finish them first (they merge).
-            log.warning("sync %s: loading the packages an interrupted run left", source)
-            pipeline.run()
-        pipeline.run(
-            as_arrow(dlt_source),
-            loader_file_format=LOAD_FILE_FORMAT,
-        )
-        row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
-    finally:
-        client.close()
+    with pipeline_lock(pipelines_dir, f"nurture_{source}"):
+        try:
+            pipeline = dlt.pipeline(
+                pipeline_name=f"nurture_{source}",
+                destination=warehouse.dlt_destination(),
+                dataset_name=f"raw_{source}",
+                pipelines_dir=pipelines_dir,
+                progress="log",
+            )
+            if pipeline.has_pending_data:
+                # A run killed after extracting left packages behind; dlt's `run` would only
+                # load those and skip this run's data, so finish them first (they merge).
+                log.warning("sync %s: loading the packages an interrupted run left", source)
+                pipeline.run()
+            pipeline.run(
+                as_arrow(dlt_source),
+                loader_file_format=LOAD_FILE_FORMAT,
+            )
+            row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
+        finally:
+            client.close()
     rows = {name: n for name, n in row_counts.items() if not name.startswith("_dlt")}
     summary = SyncSummary(
         source=source,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from fastapi.responses import JSONResponse
 from nurture.sandbox import clock, hubspot, marketo, salesforce, slack
 from nurture.sandbox.faults import FaultInjector, RateLimiter, profile
 from nurture.sandbox.limits import DailyCounter, Quotas, TokenBook
-from nurture.sandbox.world import ensure_schema, read_meta
+from nurture.sandbox.wallclock import CLOCKS, Now, WallClock
+from nurture.sandbox.world import WorldError, ensure_schema, read_meta
 
 
 @dataclass
@@ -39,6 +40,7 @@ class SandboxState:
     quotas: Quotas = field(default_factory=Quotas)
     daily: DailyCounter = field(default_factory=DailyCounter)
     marketo_tokens: TokenBook = field(default_factory=lambda: TokenBook(3600.0))
+    clock: str = "fixed"  # "wall": today follows the UTC date (see wallclock)
 
     def spend_daily(self, name: str, limit: int, amount: int = 1) -> tuple[bool, int]:
         """Spend from a daily quota of the current sandbox day; always allowed (but still
@@ -95,9 +97,18 @@ def create_app(
     rate_limits: bool = True,
     work_dir: Path | str | None = None,
     quotas: Quotas | None = None,
+    clock_mode: str = "fixed",
+    now: Now | None = None,
+    poll_seconds: float | None = None,
 ) -> FastAPI:
     """The app serving one world file. The file is opened read-write: advance and the
-    write APIs change it, so serve a working copy, not the cache (see server.serve)."""
+    write APIs change it, so serve a working copy, not the cache (see server.serve).
+
+    With ``clock_mode="wall"`` the world is first advanced to the UTC date of ``now()``
+    (default: the wall clock), then, while the app runs (its lifespan), a day at each
+    midnight, looking every ``poll_seconds``; ``/sandbox/advance`` is refused."""
+    if clock_mode not in CLOCKS:
+        raise WorldError(f"--clock must be one of {', '.join(CLOCKS)}, not {clock_mode!r}.")
     path = Path(world_path)
     con = duckdb.connect(str(path))
     con.execute("SET enable_progress_bar = false")
@@ -112,8 +123,32 @@ def create_app(
         quotas=quotas or Quotas(),
     )
     state.marketo_tokens = TokenBook(state.quotas.marketo_token_seconds)
+    state.clock = clock_mode
+    wall: WallClock | None = None
+    if clock_mode == "wall":
+        wall = WallClock(state, now, poll_seconds)
+        try:
+            # Before serving: a run must never see the world before it reached the wall date.
+            wall.catch_up()
+        except BaseException:
+            con.close()
+            raise
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if wall is not None:
+            wall.start()
+        try:
+            yield
+        finally:
+            if wall is not None:
+                wall.stop()
+
     app = FastAPI(
-        title="Nurture sandbox", docs_url="/sandbox/docs", openapi_url="/sandbox/openapi.json"
+        title="Nurture sandbox",
+        docs_url="/sandbox/docs",
+        openapi_url="/sandbox/openapi.json",
+        lifespan=lifespan,
     )
     app.state.sandbox = state
 
@@ -126,12 +161,24 @@ def create_app(
             "leads": int(meta["leads"]),
             "today": clock.today(int(meta["days_advanced"])).isoformat(),
             "faults": state.faults.profile.name,
+            "clock": state.clock,
         }
 
     @app.post("/sandbox/advance")
     def advance(days: int = 1) -> JSONResponse:
         from nurture.sandbox.advance import advance_world
 
+        if state.clock == "wall":
+            # Advancing by hand would put the world's today past the wall date, and its
+            # data in the future of every run; the wall clock alone moves this world.
+            return JSONResponse(
+                {
+                    "error": "this sandbox follows the wall clock (serve --clock wall): it "
+                    "advances a day by itself at each midnight UTC; serve with --clock fixed "
+                    "to advance by hand"
+                },
+                status_code=409,
+            )
         if not 1 <= days <= 365:
             return JSONResponse({"error": "days must be between 1 and 365"}, status_code=400)
         with state.write_lock:

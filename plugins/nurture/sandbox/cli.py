@@ -12,6 +12,7 @@ import httpx
 
 from nurture.sandbox.faults import PROFILES, FaultError
 from nurture.sandbox.limits import QUOTA_FLAGS, Quotas, quotas_from
+from nurture.sandbox.wallclock import CLOCKS
 from nurture.sandbox.world import WorldError
 
 
@@ -61,6 +62,13 @@ def add_parser(subparsers: Any, nested: bool = True) -> argparse.ArgumentParser 
         default=None,
         help="where --tls writes sandbox-cert.pem and sandbox-key.pem (default: a run folder)",
     )
+    serve.add_argument(
+        "--clock",
+        default="fixed",
+        choices=CLOCKS,
+        help="fixed: today is 2026-09-30 plus the days advanced by hand (default); wall: "
+        "catch the world up to today's UTC date, then advance a day at each midnight UTC",
+    )
     serve.set_defaults(handler=_serve)
 
     truth = group.add_parser("truth", help="write the ground truth as Parquet files")
@@ -107,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise WorldError(f"--port must be between 0 and 65535, not {args.port}.")
     print(
         f"sandbox: seed {args.seed}, {args.leads:,} leads, faults {args.faults}, "
-        f"{'https' if args.tls else 'http'}://{args.host}:{args.port}",
+        f"clock {args.clock}, {'https' if args.tls else 'http'}://{args.host}:{args.port}",
         file=sys.stderr,
     )
     try:
@@ -123,6 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
             tls=args.tls,
             tls_dir=args.tls_dir,
             quotas=quotas_from({name: getattr(args, name) for name, _ in QUOTA_FLAGS.values()}),
+            clock_mode=args.clock,
         )
     except OSError as exc:
         raise WorldError(f"cannot serve on {args.host}:{args.port}: {exc.strerror}.") from exc

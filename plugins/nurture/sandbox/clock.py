@@ -1,13 +1,22 @@
-"""World time. There is no wall clock: 'today' is a fixed anchor plus the days advanced."""
+"""World time: 'today' is a fixed anchor plus the days advanced.
+
+The world never reads the wall clock itself; ``serve --clock wall`` (see ``wallclock``)
+advances it to the wall date, which ``wall_now`` gives.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 ANCHOR = date(2026, 9, 30)
 HISTORY_DAYS = 180
 DAY = 86_400
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Tests only: replaces the wall clock with an ISO instant, or with ``file:PATH`` (the
+# instant written in that file, read on every call, so a test moves time by rewriting it).
+NOW_ENV = "NURTURE_SANDBOX_NOW"
 
 
 def day_ts(d: date) -> int:
@@ -47,3 +56,22 @@ def parse_iso(text: str) -> datetime:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value
+
+
+def wall_now() -> datetime:
+    """The wall clock in UTC, or the instant ``NURTURE_SANDBOX_NOW`` sets (tests)."""
+    spec = os.environ.get(NOW_ENV, "").strip()
+    if not spec:
+        return datetime.now(UTC)
+    if spec.startswith("file:"):
+        spec = Path(spec.removeprefix("file:")).read_text().strip()
+    return parse_iso(spec).replace(tzinfo=UTC)
+
+
+def wall_clock_injected() -> bool:
+    return bool(os.environ.get(NOW_ENV, "").strip())
+
+
+def days_since_anchor(d: date) -> int:
+    """The days to advance a world for its today to be ``d`` (negative before ANCHOR)."""
+    return (d - ANCHOR).days

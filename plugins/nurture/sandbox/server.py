@@ -88,14 +88,21 @@ def serve(
     tls: bool = False,
     tls_dir: Path | str | None = None,
     quotas: Quotas | None = None,
+    clock_mode: str = "fixed",
 ) -> None:
     """Serve until stopped. With ``tls`` a self-signed certificate is written to ``tls_dir``
-    (default: next to the working copy, removed on exit) and its path printed."""
+    (default: next to the working copy, removed on exit) and its path printed. With
+    ``clock_mode="wall"`` the world follows the wall clock (see ``wallclock``)."""
     import uvicorn
 
     from nurture.sandbox.app import create_app
 
     profile(faults)  # fail on a bad profile before building anything
+    if clock_mode == "wall":
+        from nurture.sandbox.clock import wall_now
+        from nurture.sandbox.wallclock import read_now, target_days
+
+        target_days(read_now(wall_now))  # a wall date before the world's: refuse up front
     path = working_copy(seed, leads, home)
     try:
         ssl_args: dict[str, str] = {}
@@ -114,6 +121,7 @@ def serve(
             # Private to this server: cleaning up never touches another server's files.
             work_dir=path.parent / f"{path.stem}-work",
             quotas=quotas,
+            clock_mode=clock_mode,
         )
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level, **ssl_args)
         _make_server(config).run()
@@ -163,10 +171,12 @@ def running_sandbox(
     timeout: float = 120.0,
     tls: bool = False,
     quotas: Quotas | None = None,
+    clock: str = "fixed",
 ) -> Iterator[SandboxURL]:
     """Start ``python -m nurture.sandbox serve`` in a subprocess; yield its base URL
     (``http://127.0.0.1:<port>``, or ``https://`` with ``tls`` and the certificate in
-    ``url.ca_file``) once ``/health`` answers; stop it on exit."""
+    ``url.ca_file``) once ``/health`` answers; stop it on exit. ``clock="wall"`` serves
+    with ``--clock wall`` (the wall clock, or the one NURTURE_SANDBOX_NOW sets)."""
     profile(faults)
     ensure_world(seed, leads, home)  # build here so errors surface as exceptions, not logs
     port = port or free_port()
@@ -195,6 +205,8 @@ def running_sandbox(
         cmd.append("--no-rate-limits")
     if quotas is not None:
         cmd += quota_args(quotas)
+    if clock != "fixed":
+        cmd += ["--clock", clock]
     tls_dir: Path | None = None
     ca_file: Path | None = None
     if tls:

@@ -53,10 +53,10 @@ def layer_operator(layer: Layer, exclude: str | Sequence[str], **kwargs: Any) ->
     """
     from cosmos.config import ProfileConfig
     from cosmos.constants import InvocationMode
-    from cosmos.operators.local import DbtBuildLocalOperator
 
     from nurture.config import load_settings
     from nurture.transform.dbt import dbt_env
+    from nurture.transform.dbt_operator import DbtBuildLayerOperator
 
     settings = load_settings()
     profile = ProfileConfig(
@@ -64,7 +64,7 @@ def layer_operator(layer: Layer, exclude: str | Sequence[str], **kwargs: Any) ->
         target_name=settings.warehouse,
         profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
     )
-    return DbtBuildLocalOperator(
+    return DbtBuildLayerOperator(
         task_id=f"dbt_{layer.name}",
         project_dir=str(DBT_PROJECT_DIR),
         profile_config=profile,
