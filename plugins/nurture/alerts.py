@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from nurture.connections import ApiConnection
 
@@ -47,7 +47,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/@:]+):[^\s/@]+@"), rf"\1:{REDACTED}@"),
     # ?client_secret=..., &access_token=..., password: ..., "apikey": "..."
     (
-        re.compile(rf"(?i)\b({_SECRET_NAME})([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}}]+"),
+        re.compile(rf"(?i)\b({_SECRET_NAME})([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;)\]}}>]+"),
         rf"\1\2{REDACTED}",
     ),
     # Authorization: Bearer ... (and Basic ..., only after "Authorization")
@@ -63,7 +63,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` without known secret values or anything shaped like a credential."""
-    for secret in sorted({s for s in secrets if len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True):
+    # as written, and as they appear inside a URL
+    literals = {v for s in secrets for v in (s, quote(s, safe=""), quote_plus(s))}
+    for secret in sorted(
+        {s for s in literals if len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True
+    ):
         text = text.replace(secret, REDACTED)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import traceback
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, redirect_stdout
+from contextlib import redirect_stdout
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
     from nurture.connections import ApiConnection
 
-log = logging.getLogger(__name__)
 
 Status = Literal["ok", "warn", "fail", "skip"]
 GROUPS = ("connections", "sandbox", "warehouse", "airflow")
@@ -79,7 +78,7 @@ class Check:
     hint: str = ""
 
     def line(self) -> str:
-        text = f"{self.message}: {self.hint}" if self.hint else self.message
+        text = f"{self.message.rstrip('.')}: {self.hint}" if self.hint else self.message
         return f"{LABELS[self.status]:<6}{self.name:<{NAME_WIDTH}}{text}"
 
 
@@ -233,7 +232,11 @@ def resolve_connection(source: str, redact: Redactor) -> Resolved:
             source,
             conn_id,
             None,
-            fail(source, f"could not look up {conn_id}: {_first_line(exc)}", ""),
+            fail(
+                source,
+                f"could not look up {conn_id}: {_first_line(exc)}",
+                "check Airflow's secrets backend settings ([secrets] backend)",
+            ),
         )
     redact.add(conn.password, conn.extra.get("user_password"), conn.extra.get("client_secret"))
     if source == "slack" and conn.base_url:
@@ -466,7 +469,7 @@ def check_slack(resolved: Resolved, timeout: float) -> Check:
     where = origin(conn.base_url)
     try:
         with httpx.Client(timeout=timeout) as client:
-            # The host, never the webhook path: a GET there could count as a use of it.
+            # The host proves DNS, proxy and TLS; the webhook path is the secret itself.
             client.get(where + "/")
     except httpx.HTTPError as exc:
         return _unreachable(resolved, exc, timeout)
@@ -508,19 +511,21 @@ def _sandbox_health(url: str, timeout: float) -> dict[str, Any] | Literal[False]
 
 
 def check_sandbox(resolved: Sequence[Resolved], timeout: float) -> list[Check]:
-    """A line per sandbox the connections use; none when they all point elsewhere."""
+    """A line per sandbox the connections use, or one saying none is in use."""
     users: dict[str, list[str]] = {}
     for item in resolved:
         if item.conn is not None and item.conn.base_url:
             users.setdefault(origin(item.conn.base_url), []).append(item.source)
     if not users:
-        return []
+        return [ok("sandbox", "not in use: no connection points at one")]
     with ThreadPoolExecutor(max_workers=len(users)) as pool:
         health = dict(
             zip(users, pool.map(lambda u: _sandbox_health(u, timeout), users), strict=True)
         )
     sandboxes = {url: body for url, body in health.items() if body}
     elsewhere = [s for url, body in health.items() if body is None for s in users[url]]
+    if not sandboxes:
+        return [ok("sandbox", "not in use: no connection points at one")]
     checks = []
     for url, body in sandboxes.items():
         assert isinstance(body, dict)
@@ -671,11 +676,12 @@ def check_schemas(state: WarehouseState) -> Check:
         return ok("schemas", "none of Nurture's schemas yet: nothing has been loaded")
     if not missing:
         return ok("schemas", f"{', '.join(expected + extra)} present")
-    creators = sorted({SCHEMA_CREATORS[s] for s in missing})
+    creators = list(dict.fromkeys(SCHEMA_CREATORS[s] for s in missing))
     return warn(
         "schemas",
         f"{', '.join(missing)} missing ({', '.join(expected + extra)} present)",
-        f"created by {', '.join(creators)}: has it run? (see failed runs)",
+        f"{', '.join(creators)} create{'s' if len(creators) == 1 else ''} them: "
+        "not run yet, or failing (see failed runs)",
     )
 
 
@@ -714,9 +720,7 @@ def check_quarantine(state: WarehouseState, days: int) -> Check:
 @dataclass(frozen=True)
 class PendingPackage:
     pipeline: str
-    load_id: str
-    stage: str  # "extracted" (not normalised yet) or "normalized" (not loaded yet)
-    new_jobs: int
+    load_id: str  # dlt's: the package's creation time in epoch seconds
     failed_jobs: int
 
     @property
@@ -738,10 +742,8 @@ def pending_packages(pipeline_dir: Path) -> list[PendingPackage]:
     `dlt.attach`, which takes seconds and writes into the pipeline's folder.
     """
     found = []
-    for stage, folder in (
-        ("extracted", pipeline_dir / "normalize" / "extracted"),
-        ("normalized", pipeline_dir / "load" / "normalized"),
-    ):
+    # Extracted but not normalised, and normalised but not (completely) loaded.
+    for folder in (pipeline_dir / "normalize" / "extracted", pipeline_dir / "load" / "normalized"):
         if not folder.is_dir():
             continue
         for package in sorted(p for p in folder.iterdir() if p.is_dir()):
@@ -753,13 +755,7 @@ def pending_packages(pipeline_dir: Path) -> list[PendingPackage]:
                 except ValueError:
                     pass
             found.append(
-                PendingPackage(
-                    pipeline_dir.name,
-                    package.name,
-                    stage,
-                    _files(package / "new_jobs") + _files(package / "started_jobs"),
-                    _files(package / "failed_jobs"),
-                )
+                PendingPackage(pipeline_dir.name, package.name, _files(package / "failed_jobs"))
             )
     return found
 
@@ -804,7 +800,7 @@ class AirflowState:
 def _quiet_airflow(verbose: bool) -> None:
     """Airflow and the DAG files log at import; the doctor's output is its lines only."""
     if not verbose:
-        os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
+        os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "CRITICAL"
 
 
 def open_airflow_db(redact: Redactor, timeout: float) -> AirflowState:
@@ -846,10 +842,14 @@ def open_airflow_db(redact: Redactor, timeout: float) -> AirflowState:
         return AirflowState(
             fail("airflow db", f"cannot use the metadata DB {shown} ({problem})", hint)
         )
-    from airflow.utils.db import _get_script_object  # the migrations this Airflow ships
     from airflow.version import version
 
-    code_heads = set(_get_script_object().get_heads())
+    try:  # the migrations this Airflow ships (a private helper: tolerate its absence)
+        from airflow.utils.db import _get_script_object
+
+        code_heads = set(_get_script_object().get_heads())
+    except (ImportError, AttributeError):
+        code_heads = db_heads
     if not db_heads:
         return AirflowState(
             fail(
@@ -903,7 +903,9 @@ def check_dags() -> Check:
         return fail(
             "dags",
             f"{plural(len(errors), 'DAG file')} in {folder} failed to import: {'; '.join(errors)}",
-            "fix the file; `python <file>` shows the whole error",
+            f"`python {folder / sorted(bag.import_errors)[0]}` shows the whole error"
+            if len(errors) == 1
+            else "`python <file>` shows each whole error",
         )
     if not bag.dags:
         return warn(
@@ -990,20 +992,17 @@ def check_failed_runs(state: AirflowState, hours: int = FAILED_RUNS_HOURS) -> Ch
 # ---- running them ----------------------------------------------------------------------
 
 
-@contextmanager
-def _guarded(name: str, emit: Callable[[Check], None], verbose: bool) -> Iterator[None]:
-    """A check that crashes becomes a FAIL line, never a traceback."""
+def safely(name: str, run: Callable[[], Check | list[Check]], verbose: bool) -> list[Check]:
+    """A check that crashes becomes a FAIL line, never a traceback (unless -v)."""
     try:
-        yield
+        found = run()
     except Exception as exc:
-        log.debug("check %s crashed", name, exc_info=True)
-        emit(
-            fail(
-                name,
-                f"the check crashed ({type(exc).__name__}: {_one_line(_first_line(exc), 120)})",
-                "" if verbose else "run `nurture -v doctor` for details",
-            )
-        )
+        if verbose:
+            traceback.print_exc(file=sys.stderr)
+        what = f"{type(exc).__name__}: {_one_line(_first_line(exc), 120)}"
+        hint = "" if verbose else "run `nurture -v doctor` for details"
+        return [fail(name, f"the check crashed ({what})", hint)]
+    return found if isinstance(found, list) else [found]
 
 
 def collect_checks(
@@ -1015,66 +1014,65 @@ def collect_checks(
     verbose: bool = False,
 ) -> None:
     """Run the checks of `groups` in order, handing each result to `emit` as it comes."""
-    settings: Settings | None = None
+
+    def run(name: str, check: Callable[[], Check | list[Check]]) -> None:
+        for found in safely(name, check, verbose):
+            emit(found)
+
+    if "airflow" in groups or "connections" in groups or "sandbox" in groups:
+        _quiet_airflow(verbose)
+
+    if "connections" in groups or "sandbox" in groups:
+        resolved = [resolve_connection(source, redact) for source in SOURCES]
+        if "connections" in groups:
+            # In parallel: an unreachable host costs one timeout, not one per system.
+            with ThreadPoolExecutor(max_workers=len(resolved)) as pool:
+                checks = [
+                    pool.submit(safely, r.source, lambda r=r: check_connection(r, timeout), verbose)
+                    for r in resolved
+                ]
+                for future in checks:
+                    for found in future.result():
+                        emit(found)
+        if "sandbox" in groups:
+            run("sandbox", lambda: check_sandbox(resolved, min(timeout, 3.0)))
+
     if "warehouse" in groups:
         try:
             settings = load_settings()
         except ConfigError as exc:
             emit(fail("settings", str(exc), "fix the NURTURE_* environment variables"))
+        else:
+            warehouse = WarehouseState(skip("warehouse", "not checked"))
 
-    if "airflow" in groups or "connections" in groups or "sandbox" in groups:
-        _quiet_airflow(verbose)
+            def open_it() -> Check:
+                nonlocal warehouse
+                warehouse = open_warehouse(settings, timeout)
+                return warehouse.check
 
-    resolved: list[Resolved] = []
-    if "connections" in groups or "sandbox" in groups:
-        with _guarded("connections", emit, verbose):
-            resolved = [resolve_connection(source, redact) for source in SOURCES]
-    if "connections" in groups and resolved:
-        # In parallel: an unreachable host costs one timeout, not one per system.
-        with ThreadPoolExecutor(max_workers=len(resolved)) as pool:
-            for check in pool.map(lambda r: _safe_check(r, timeout, verbose), resolved):
-                emit(check)
-    if "sandbox" in groups and resolved:
-        with _guarded("sandbox", emit, verbose):
-            for check in check_sandbox(resolved, min(timeout, 3.0)):
-                emit(check)
-
-    if "warehouse" in groups and settings is not None:
-        state = WarehouseState(skip("warehouse", "not checked"))
-        with _guarded("warehouse", emit, verbose):
-            state = open_warehouse(settings, timeout)
-            emit(state.check)
-        try:
-            with _guarded("schemas", emit, verbose):
-                emit(check_schemas(state))
-            with _guarded("quarantine", emit, verbose):
-                emit(check_quarantine(state, days))
-        finally:
-            if state.reader is not None:
-                state.reader.close()
-        with _guarded("dlt packages", emit, verbose):
-            emit(check_dlt_packages(settings))
+            run("warehouse", open_it)
+            try:
+                run("schemas", lambda: check_schemas(warehouse))
+                run("quarantine", lambda: check_quarantine(warehouse, days))
+            finally:
+                if warehouse.reader is not None:
+                    warehouse.reader.close()
+            run("dlt packages", lambda: check_dlt_packages(settings))
 
     if "airflow" in groups:
         airflow = AirflowState(skip("airflow db", "not checked"))
-        with _guarded("airflow db", emit, verbose):
+
+        def open_db() -> Check:
+            nonlocal airflow
             airflow = open_airflow_db(redact, timeout)
-            emit(airflow.check)
-        with _guarded("dags", emit, verbose):
-            emit(check_dags())
-        with _guarded("paused dags", emit, verbose):
-            emit(check_paused(airflow))
-        with _guarded("failed runs", emit, verbose):
-            emit(check_failed_runs(airflow))
+            return airflow.check
+
+        run("airflow db", open_db)
+        run("dags", check_dags)
+        run("paused dags", lambda: check_paused(airflow))
+        run("failed runs", lambda: check_failed_runs(airflow))
         if airflow.engine is not None:
             airflow.engine.dispose()
-
-
-def _safe_check(resolved: Resolved, timeout: float, verbose: bool) -> Check:
-    found: list[Check] = []
-    with _guarded(resolved.source, found.append, verbose):
-        found.append(check_connection(resolved, timeout))
-    return found[0]
 
 
 def group_list(value: str) -> tuple[str, ...]:
@@ -1108,18 +1106,19 @@ def run_doctor(
         if not as_json:
             print(check.line(), file=out, flush=True)
 
-    # DAG files and libraries may print while being imported: only the checks go to stdout.
-    with redirect_stdout(sys.stderr):
-        collect_checks(groups, emit, redact, days=days, timeout=timeout, verbose=verbose)
-    failed = [c for c in checks if c.status == "fail"]
-    warned = [c for c in checks if c.status == "warn"]
-    if as_json:
-        print(json.dumps({"ok": not failed, "checks": [asdict(c) for c in checks]}, indent=2))
-    else:
-        verdict = (
-            "all good"
-            if not failed and not warned
-            else (f"{len(failed)} failed, {plural(len(warned), 'warning')}")
-        )
-        print(f"\n{len(checks)} checks: {verdict}", file=out)
-    return 1 if failed else 0
+    try:
+        # DAG files and libraries may print while imported: only the checks reach stdout.
+        with redirect_stdout(sys.stderr):
+            collect_checks(groups, emit, redact, days=days, timeout=timeout, verbose=verbose)
+        failed = sum(c.status == "fail" for c in checks)
+        warned = sum(c.status == "warn" for c in checks)
+        if as_json:
+            report = {"ok": not failed, "checks": [asdict(c) for c in checks]}
+            print(json.dumps(report, indent=2, ensure_ascii=False), file=out)
+        else:
+            verdict = f"{failed} failed, {plural(warned, 'warning')}"
+            verdict = verdict if failed or warned else "all good"
+            print(f"\n{plural(len(checks), 'check')}: {verdict}", file=out)
+    except BrokenPipeError:  # `nurture doctor | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+    return 1 if any(c.status == "fail" for c in checks) else 0

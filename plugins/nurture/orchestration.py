@@ -88,13 +88,19 @@ def window_end(context: dict[str, Any]) -> datetime:
     """The end of the data a run stands for, in UTC, for every run type Airflow 3 makes.
 
     Asset-triggered runs have no logical date nor data interval: they take the window
-    their triggering events carry. Scheduled, backfill and manual runs with a logical
-    date have a data interval; a manual run without a logical date stands for the
-    moment it was asked to run (`run_after`).
+    their triggering events carry. A manual run given a logical date stands for that
+    date; scheduled and backfill runs for their data interval; a manual run without a
+    logical date for the moment it was asked to run (`run_after`).
     """
     from_events = _triggering_window_end(context)
     if from_events is not None:
         return from_events
+    dag_run = context.get("dag_run")
+    logical_date = context.get("logical_date")
+    if logical_date is not None and str(getattr(dag_run, "run_type", "")).endswith("manual"):
+        # Airflow 3 gives a manual run the interval before it was triggered, whatever
+        # logical date it was given; a user who names a date means the data as of then.
+        return _as_utc(logical_date)
     end = context.get("data_interval_end")
     if end is None:
         end = context["dag_run"].run_after

@@ -183,9 +183,16 @@ def test_redact_hides_connection_passwords(monkeypatch: pytest.MonkeyPatch) -> N
             }
         ),
     )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MARKETO_DEFAULT",
+        connection_env("https://123-abc-456.mktorest.com", "client-id", "p@ss w/rd"),
+    )
     secrets = connection_secrets()
     text = redact("401 for pat-na1-0c0ffee; sf-pass-9 / cs-7777 refused", secrets)
     assert text == "401 for ***; *** / *** refused"
+    # as typed, and percent-encoded in a URL
+    text = redact("bad p@ss w/rd; GET /identity?c=p%40ss%20w%2Frd&x=p%40ss+w%2Frd", secrets)
+    assert text == "bad ***; GET /identity?c=***&x=***"
 
 
 def test_alert_never_raises_when_slack_is_down(

@@ -13,7 +13,9 @@ D = datetime(2026, 9, 30, tzinfo=UTC)
 
 
 def run(run_type: str, run_after: datetime = D) -> SimpleNamespace:
-    return SimpleNamespace(run_type=run_type, run_after=run_after)
+    from airflow.utils.types import DagRunType
+
+    return SimpleNamespace(run_type=DagRunType(run_type), run_after=run_after)
 
 
 def event(end: datetime) -> SimpleNamespace:
@@ -48,10 +50,21 @@ def test_asset_triggered_run_with_events_without_window_uses_run_after():
     assert window_end(context) == D
 
 
-@pytest.mark.parametrize("run_type", ["scheduled", "manual"])
-def test_runs_with_a_data_interval_end_at_its_end(run_type):
+def test_manual_run_with_a_logical_date_stands_for_that_date():
+    """`airflow dags trigger --logical-date D`: Airflow 3 sets the interval from the
+    trigger time; the user asked for the data as of D."""
     context = {
-        "dag_run": run(run_type),
+        "dag_run": run("manual", run_after=D + timedelta(days=60)),
+        "logical_date": D,
+        "data_interval_start": D + timedelta(days=59),
+        "data_interval_end": D + timedelta(days=60),
+    }
+    assert window_end(context) == D
+
+
+def test_scheduled_runs_end_at_their_interval_end():
+    context = {
+        "dag_run": run("scheduled"),
         "logical_date": D - timedelta(days=1),
         "data_interval_start": D - timedelta(days=1),
         "data_interval_end": D,

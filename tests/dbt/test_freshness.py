@@ -128,6 +128,7 @@ def test_fresh_sources_pass(
     hubspot = next(t for t in result["tables"] if t["relation"] == "raw_hubspot.contacts")
     assert hubspot["age_hours"] == 5.0
     assert hubspot["max_loaded_at"] == (AS_OF - FRESH).isoformat()
+    assert hubspot["reason"] == "raw_hubspot.contacts: newest row is 5 h old (warn after 36 h)"
     assert posted(sandbox_url, slack_path) == []
 
 
@@ -200,6 +201,10 @@ def test_only_named_sources_and_dbt_vars(tmp_path: Path) -> None:
     assert report.sources == {"hubspot": "warn", "marketo": "pass"}
     (contacts,) = report.with_status("warn")
     assert contacts.reason == "raw_hubspot.contacts: newest row is 20 h old (warn after 12 h)"
+
+    # companies are not checked (they change only on some days): asking is a mistake
+    with pytest.raises(ValueError, match=r"hubspot\.companies"):
+        check_freshness(settings, ["hubspot.companies"], as_of=AS_OF)
 
     # a checked table of a loaded source that is missing is an error, not a skip
     with _connect(settings)[0] as con:

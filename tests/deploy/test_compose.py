@@ -37,7 +37,10 @@ AIRFLOW_COMMANDS = {
     "airflow-worker": "celery worker",
 }
 REQUIRED_SERVICES = {*AIRFLOW_COMMANDS, "airflow-init", "postgres", "redis", "sandbox"}
-SANDBOX_COMMAND = "nurture sandbox serve --seed 42 --leads 5000 --host 0.0.0.0 --port 8765"
+# the wall clock: scheduled runs of a deployment must find the world's today (and new activity)
+SANDBOX_COMMAND = (
+    "nurture sandbox serve --seed 42 --leads 5000 --host 0.0.0.0 --port 8765 --clock wall"
+)
 CONNECTIONS = ("MARKETO", "HUBSPOT", "SALESFORCE", "SLACK")
 ONE_SHOT = {"airflow-init", "airflow-cli"}
 DOCKERFILE_MUST_COPY = ("pyproject.toml", "uv.lock", "dags", "plugins", "include", "dbt_project")

@@ -210,9 +210,13 @@ def _sqlite_time(when: datetime) -> str:
 
 
 def test_paused_dags_and_failed_runs(airflow_home: Path, tmp_path: Path):
-    home = tmp_path / "airflow"
-    home.mkdir()
-    shutil.copy(airflow_home / "airflow.db", home / "airflow.db")
+    """In this process, on a copy of the migrated DB (a doctor run costs an Airflow import)."""
+    from sqlalchemy import create_engine
+
+    from nurture.doctor import AirflowState, check_failed_runs, check_paused, ok
+
+    db = tmp_path / "airflow.db"
+    shutil.copy(airflow_home / "airflow.db", db)
     now = datetime.now(UTC)
     runs = [  # (dag, run, state, age): marketo's latest run failed, hubspot's recovered
         ("sync_marketo", "manual__1", "failed", timedelta(hours=2)),
@@ -220,7 +224,7 @@ def test_paused_dags_and_failed_runs(airflow_home: Path, tmp_path: Path):
         ("sync_hubspot", "manual__2", "success", timedelta(hours=1)),
         ("build_marts", "manual__1", "failed", timedelta(days=3)),  # too old to count
     ]
-    with sqlite3.connect(home / "airflow.db") as con:
+    with sqlite3.connect(db) as con:
         con.execute("update dag set is_paused = 1 where dag_id = 'import_files'")
         con.executemany(
             "insert into dag_run (dag_id, run_id, run_type, run_after, state, start_date, "
@@ -230,15 +234,19 @@ def test_paused_dags_and_failed_runs(airflow_home: Path, tmp_path: Path):
                 for dag, run, state, age in runs
             ],
         )
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        state = AirflowState(ok("airflow db", "test"), engine)
+        paused, failed = check_paused(state), check_failed_runs(state)
+    finally:
+        engine.dispose()
 
-    run = doctor(settings_for(tmp_path, "duckdb"), airflow_env(home), "--only", "airflow")
-
-    assert run.code == 1, run.out + run.err
-    assert run.line("paused dags").startswith("warn  paused dags   1 of 6 paused: import_files")
-    failed = run.line("failed runs")
-    assert failed.startswith("FAIL  failed runs   latest run failed: sync_marketo (1)")
-    assert "sync_hubspot (1)" in failed
-    assert "build_marts" not in failed
+    assert paused.line().startswith("warn  paused dags   1 of 6 paused: import_files: ")
+    assert "airflow dags unpause" in paused.hint
+    assert failed.status == "fail"
+    assert failed.message.startswith("latest run failed: sync_marketo (1)")
+    assert "sync_hubspot (1)" in failed.message
+    assert "build_marts" not in failed.message
 
 
 def _leave_pending_package(settings: Settings) -> None:

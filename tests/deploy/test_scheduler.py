@@ -98,7 +98,9 @@ def test_celery_deployment_hands_over_the_demo_mqls_by_itself(
         env = stack_env(tmp_path, settings, metadata_db, "CeleryExecutor", url, day, redis_db)
         # The syncs' last scheduled time before now is the sandbox's last midnight: the
         # scheduled runs unpausing creates stand for the same window as the demo's.
-        env["NURTURE_SYNC_SCHEDULE"] = f"0 0 {day.day} {day.month} *"
+        # Two earlier monthly points give the backfill below two runs.
+        months = ",".join(str((day.month - k - 1) % 12 + 1) for k in (2, 1, 0))
+        env["NURTURE_SYNC_SCHEDULE"] = f"0 0 {day.day} {months} *"
         with airflow_stack(env, tmp_path, workers=2) as stack:
             for dag_id in PIPELINE:
                 stack.patch(f"/dags/{dag_id}", {"is_paused": False})
@@ -108,11 +110,11 @@ def test_celery_deployment_hands_over_the_demo_mqls_by_itself(
                 assert {r["run_type"] for r in stack.runs(dag_id)} == {"scheduled"}
             assert outcome(settings) == demo_outcome
 
-            # Backfill: a run per past yearly schedule point, two at once; each loads its
+            # Backfill: a run per earlier schedule point, two at once; each loads its
             # own window (not an empty one) and none trips over the other's files.
             stack.run(
                 "airflow", "backfill", "create", "--dag-id", "sync_hubspot",
-                "--from-date", (day - timedelta(days=800)).date().isoformat(),
+                "--from-date", (day - timedelta(days=70)).date().isoformat(),
                 "--to-date", (day - timedelta(days=1)).date().isoformat(),
                 "--max-active-runs", "2",
             )  # fmt: skip

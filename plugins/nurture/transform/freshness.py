@@ -19,6 +19,7 @@ skipped, as `dbt build` leaves their models out.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -95,8 +96,10 @@ class TableFreshness:
     def reason(self) -> str:
         """'raw_hubspot.contacts: newest row is 5 days old (error after 72 h)'."""
         check = self.check
-        threshold = check.error_after if self.status == "error" else check.warn_after
-        limit = f" ({self.status} after {threshold})" if threshold else ""
+        # the threshold it crossed; a passing table shows the one it has yet to cross
+        level = "error" if self.status == "error" or not check.warn_after else "warn"
+        threshold = check.error_after if level == "error" else check.warn_after
+        limit = f" ({level} after {threshold})" if threshold else ""
         if self.problem:
             return f"{check.relation} {self.problem}{limit}"
         if self.age is None or self.age < timedelta(0):
@@ -161,7 +164,7 @@ def format_duration(value: timedelta) -> str:
     hours = value.total_seconds() / 3600
     if hours < 1:
         return f"{round(hours * 60)} min"
-    if hours < 48:
+    if hours < 96:  # hours up to 4 days: comparable with thresholds set in hours
         return f"{int(hours)} h"
     days, rest = divmod(int(hours), 24)
     return f"{days} days" + (f" {rest} h" if rest else "")
@@ -183,8 +186,6 @@ def source_checks(
     settings: Settings, dbt_vars: Mapping[str, Any] | None = None
 ) -> list[SourceCheck]:
     """The source tables with a freshness threshold, from `dbt parse`'s manifest."""
-    import json
-
     from dbt.cli.main import dbtRunner
 
     from nurture.transform.dbt import dbt_env
@@ -272,12 +273,20 @@ def check_freshness(
     from nurture.transform.dbt import absent_sources
     from nurture.warehouse import get_warehouse
 
-    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
+    as_of = as_of or datetime.now(UTC)
+    as_of = as_of.astimezone(UTC) if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     skipped = tuple(absent_sources(settings))
     wanted = set(sources or ())
+    declared = source_checks(settings, dbt_vars)
+    if (
+        unknown := wanted
+        - {c.source for c in declared}
+        - {f"{c.source}.{c.table}" for c in declared}
+    ):
+        raise ValueError(f"no freshness check for {sorted(unknown)}")
     checks = [
         c
-        for c in source_checks(settings, dbt_vars)
+        for c in declared
         if c.source not in skipped
         and (not wanted or c.source in wanted or f"{c.source}.{c.table}" in wanted)
     ]
