@@ -101,7 +101,7 @@ def connection_secrets(conn_ids: Iterable[str] = SECRET_CONN_IDS) -> list[str]:
 
 
 def error_first_line(error: BaseException | str | None) -> str:
-    """`Type: first line of the message`, cut to MAX_ERROR_CHARS (tracebacks are in the log)."""
+    """`Type: first line of the message` (the traceback is in the log)."""
     if error is None:
         return "(no exception recorded)"
     if isinstance(error, BaseException):
@@ -110,11 +110,14 @@ def error_first_line(error: BaseException | str | None) -> str:
         text = f"{name}: {message}" if message else name
     else:
         text = str(error).strip()
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 1] + "…"
+    return text.splitlines()[0] if text else ""
 
 
-def _log_url(ti: Any, dag_id: str, run_id: str, task_id: str | None) -> str | None:
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def _log_url(ti: Any, dag_id: str, run_id: str, task_id: str | None) -> str:
     """The task instance's log page (`ti.log_url`, from `[api] base_url`), or the run's page."""
     url = getattr(ti, "log_url", None) if ti is not None else None
     if url:
@@ -143,7 +146,9 @@ def failure_message(context: Mapping[str, Any], secrets: Iterable[str] = ()) -> 
     run_id = str(context.get("run_id") or getattr(ti, "run_id", None) or "?")
     task_id = getattr(ti, "task_id", None)
     error = context.get("exception") or context.get("reason")
-    first = mrkdwn_escape(redact(error_first_line(error), secrets)).replace("`", "'")
+    # redacted before it is cut, so no secret is cut into a part the patterns miss
+    first = _shorten(redact(error_first_line(error), secrets))
+    first = mrkdwn_escape(first).replace("`", "'")
     if task_id:
         tries = getattr(ti, "try_number", None)
         max_tries = getattr(ti, "max_tries", None)
@@ -153,9 +158,7 @@ def failure_message(context: Mapping[str, Any], secrets: Iterable[str] = ()) -> 
     else:
         headline = f":rotating_light: DAG run failed: `{dag_id}`"
     lines = [mrkdwn_escape(headline), f"Run: `{mrkdwn_escape(run_id)}`", f"Error: `{first}`"]
-    url = _log_url(ti, dag_id, run_id, task_id)
-    if url:
-        lines.append(f"<{mrkdwn_escape(url)}|Log>")
+    lines.append(f"<{mrkdwn_escape(_log_url(ti, dag_id, run_id, task_id))}|Log>")
     return "\n".join(lines)
 
 

@@ -217,3 +217,12 @@ def test_dag_run_failure_without_ti_links_the_run() -> None:
     assert "DAG run failed: `build_marts`" in text
     assert "task_failure" in text and "more" not in text
     assert "/dags/build_marts/runs/manual__1|Log>" in text
+
+
+def test_long_error_is_cut_after_redaction() -> None:
+    ti = SimpleNamespace(dag_id="d", task_id="t", run_id="r", try_number=2, max_tries=3)
+    error = RuntimeError("a" * 280 + " token=" + "x" * 50 + "\ntraceback-ish")
+    error_line = failure_message({"ti": ti, "exception": error}).splitlines()[2]
+    assert "xxxx" not in error_line
+    assert error_line.endswith(" toke…`")
+    assert len(error_line) == len("Error: ``") + 300

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -44,7 +45,7 @@ CHECKED = {
 FRESH = timedelta(hours=5)
 
 
-def _connect(settings: Settings):
+def _connect(settings: Settings) -> tuple[Any, str]:
     if settings.warehouse == "duckdb":
         import duckdb
 
