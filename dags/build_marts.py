@@ -4,11 +4,16 @@
 Builds the dbt project on the warehouse once every source sync has updated its raw
 Asset, then updates the `marts` Asset, which schedules `score_and_handoff`.
 
-Rendered with astronomer-cosmos, a task per layer: seeds → staging → snapshots →
-marts (intermediate and marts models) → bi. Each runs `dbt build` on its layer (models, snapshots,
-seeds, their data and unit tests); a failing model or test fails that task and the
-layers after it. Models of optional sources with no data yet (dropped files) are
-left out, not failed.
+First `freshness`: how old each source's newest row is at the window end the syncs'
+Asset events carry; a stale source warns on Slack, one past its error threshold fails
+the run with the tables and their age as the reason (docs/operations.md).
+
+Then the dbt project, rendered with astronomer-cosmos, a task per layer: seeds →
+staging → snapshots → marts (intermediate and marts models) → bi. Each runs `dbt build`
+on its layer (models, snapshots, seeds, their data and unit tests); a failing model or
+test fails that task and the layers after it, at once (no retry). Models of optional
+sources with no data yet (dropped files) are left out, not failed. `publish` updates the
+`marts` Asset with the window the marts cover, for `score_and_handoff`.
 """
 
 from airflow.sdk import dag, task
@@ -35,7 +40,17 @@ def build_marts():
 
         return dbt_exclusions_task()
 
-    previous = plan()
+    @task
+    def freshness() -> dict:
+        """dbt source freshness at the window end: stale warns on Slack, too stale fails."""
+        from airflow.sdk import get_current_context
+
+        from nurture.orchestration import freshness_check_task
+
+        return freshness_check_task(get_current_context())
+
+    previous = freshness()
+    plan() >> previous
     for layer in LAYERS:
         step = layer_operator(
             layer,

@@ -5,18 +5,21 @@ Checks, by group:
 - connections: each system's Airflow connection is defined, its host answers and the
   credentials are accepted (Marketo identity token, Salesforce OAuth token, HubSpot
   owners with `limit=1`; Slack only for reachability, since a test would post a message);
-- sandbox: which connections point at a sandbox, and its world (seed, leads, today);
+- sandbox: which connections point at a sandbox, and its world (seed, leads, today, clock);
 - warehouse: reachable, Nurture's schemas, dlt load packages not loaded yet, quarantine;
-- airflow: metadata DB reachable and migrated, DAG files parse, paused DAGs, failed runs.
+- airflow: metadata DB reachable and migrated, DAG files parse, the warehouse pool,
+  paused DAGs, failed runs.
 
-Each check is a small function returning a `Check`; none raises. Secrets never reach the
-output: known secrets are replaced and URL passwords and secret query parameters masked
-before anything is printed. Heavy imports (Airflow, DuckDB, psycopg) happen inside checks.
+Each check is a small function returning a `Check`; one that crashes becomes a FAIL line,
+never a traceback. Secrets never reach the output: known secrets are replaced, and URL
+passwords and secret query parameters masked, before anything is printed. Heavy imports
+(Airflow, DuckDB, psycopg) happen inside the checks that need them.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -27,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -64,7 +67,7 @@ PIPELINE_RUNS: dict[str, str] = {
     "nurture_marketo": "sync_marketo",
     "nurture_hubspot": "sync_hubspot",
     "nurture_salesforce": "sync_salesforce",
-    "nurture_ops": "any sync",
+    "nurture_ops": "sync_*",
     "nurture_files": "import_files",
 }
 FAILED_RUNS_HOURS = 24
@@ -298,8 +301,8 @@ def _error_detail(response: httpx.Response) -> str:
     if not isinstance(body, dict):
         return ""
     for key in ("error_description", "message", "error", "errorCode", "category"):
-        if body.get(key):
-            return _one_line(str(body[key]), 100)
+        if body.get(key):  # the first sentence says it; the rest is links and advice
+            return _one_line(str(body[key]).split(". ")[0], 100)
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return _one_line(str(errors[0].get("message") or errors[0]), 100)
@@ -510,6 +513,19 @@ def _sandbox_health(url: str, timeout: float) -> dict[str, Any] | Literal[False]
     return None
 
 
+def _clock(health: dict[str, Any]) -> str:
+    """The sandbox's clock; a fixed one behind the date starves scheduled runs of data."""
+    if health.get("clock") == "wall":
+        return " (wall clock)"
+    try:
+        behind = (datetime.now(UTC).date() - date.fromisoformat(str(health.get("today")))).days
+    except ValueError:
+        return ""
+    if behind <= 1:
+        return " (fixed clock)"
+    return f" (fixed clock, {behind} days behind: scheduled runs see no new data; --clock wall)"
+
+
 def check_sandbox(resolved: Sequence[Resolved], timeout: float) -> list[Check]:
     """A line per sandbox the connections use, or one saying none is in use."""
     users: dict[str, list[str]] = {}
@@ -536,7 +552,7 @@ def check_sandbox(resolved: Sequence[Resolved], timeout: float) -> list[Check]:
             else f"seed {body.get('seed')}"
         )
         faults = f", faults {body['faults']}" if body.get("faults") not in (None, "none") else ""
-        message = f"{world}{faults} at {url}, used by {', '.join(users[url])}"
+        message = f"{world}{_clock(body)}{faults} at {url}, used by {', '.join(users[url])}"
         if elsewhere:
             checks.append(
                 warn(
@@ -760,6 +776,23 @@ def pending_packages(pipeline_dir: Path) -> list[PendingPackage]:
     return found
 
 
+def pipeline_busy(pipelines_dir: Path, name: str) -> bool:
+    """Whether a run holds the pipeline's lock (nurture.load.locks), its packages in flight.
+
+    A shared, non-blocking probe on the existing lock file: never creates one, never waits.
+    """
+    path = pipelines_dir / f".{name}.lock"
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def check_dlt_packages(settings: Settings) -> Check:
     root = settings.dlt_dir / settings.warehouse
     pipelines = (
@@ -768,8 +801,12 @@ def check_dlt_packages(settings: Settings) -> Check:
     if not pipelines:
         return ok("dlt packages", f"no dlt pipelines in {root} yet")
     pending = [package for p in pipelines for package in pending_packages(p)]
+    busy = sorted({p.pipeline for p in pending if pipeline_busy(root, p.pipeline)})
+    pending = [p for p in pending if p.pipeline not in busy]
+    loading = f"{', '.join(busy)} loading now" if busy else ""
     if not pending:
-        return ok("dlt packages", f"nothing pending in {plural(len(pipelines), 'pipeline')}")
+        idle = f"nothing pending in {plural(len(pipelines), 'pipeline')}"
+        return ok("dlt packages", f"{loading}; nothing else pending" if busy else idle)
     now = datetime.now(UTC)
     parts, runs = [], []
     for name in sorted({p.pipeline for p in pending}):
@@ -779,10 +816,10 @@ def check_dlt_packages(settings: Settings) -> Check:
         failed = sum(p.failed_jobs for p in mine)
         failed_text = f", {plural(failed, 'failed job')}" if failed else ""
         parts.append(f"{name}: {plural(len(mine), 'package')} not loaded{since}{failed_text}")
-        runs.append(PIPELINE_RUNS.get(name, f"the next run of {name}"))
+        runs.append(PIPELINE_RUNS.get(name, name))
     return warn(
         "dlt packages",
-        "; ".join(parts) + " (a load was cut short)",
+        "; ".join(parts) + " (a load was cut short)" + (f"; {loading}" if busy else ""),
         f"the next {', '.join(sorted(set(runs)))} run loads them first; "
         f"they stay only if those runs fail (packages under {root})",
     )
@@ -912,6 +949,42 @@ def check_dags() -> Check:
             "dags", f"no DAGs in {folder}", "set AIRFLOW__CORE__DAGS_FOLDER to Nurture's dags/"
         )
     return ok("dags", f"{len(bag.dags)} DAGs parse from {folder} in {seconds:.1f} s")
+
+
+def check_pool(state: AirflowState) -> Check:
+    """The pool every Nurture task runs in (nurture.orchestration), sized for the warehouse."""
+    if state.engine is None:
+        return skip("pool", "not checked: the metadata DB is not usable")
+    from airflow.models.pool import Pool
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from nurture.airflow_setup import warehouse_slots
+    from nurture.orchestration import WAREHOUSE_POOL
+
+    with Session(state.engine) as session:
+        slots = session.execute(select(Pool.slots).where(Pool.pool == WAREHOUSE_POOL)).scalar()
+    fix = "run `nurture airflow-init` (after every `airflow db migrate`)"
+    if slots is None:
+        return fail(
+            "pool", f"pool {WAREHOUSE_POOL} does not exist: Nurture's tasks would never start", fix
+        )
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return ok("pool", f"{WAREHOUSE_POOL}: {plural(slots, 'slot')}")
+    wanted = warehouse_slots(settings)
+    if slots != wanted:
+        return warn(
+            "pool",
+            f"{WAREHOUSE_POOL} has {plural(slots, 'slot')}, the {settings.warehouse} "
+            f"warehouse wants {wanted}",
+            fix,
+        )
+    return ok(
+        "pool",
+        f"{WAREHOUSE_POOL}: {plural(slots, 'slot')}, as the {settings.warehouse} warehouse wants",
+    )
 
 
 def check_paused(state: AirflowState) -> Check:
@@ -1069,6 +1142,7 @@ def collect_checks(
 
         run("airflow db", open_db)
         run("dags", check_dags)
+        run("pool", lambda: check_pool(airflow))
         run("paused dags", lambda: check_paused(airflow))
         run("failed runs", lambda: check_failed_runs(airflow))
         if airflow.engine is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, CronTriggerTimetable, dag, get_current_context, task
 
+from nurture.alerts import task_failure_alert
 from nurture.retryable import fail_fast
 
 RAW_ASSETS = {
@@ -43,6 +44,8 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(seconds=float(os.environ.get("NURTURE_RETRY_DELAY_SECONDS", 30))),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
+    # one Slack message when a task has failed for good (docs/operations.md)
+    "on_failure_callback": task_failure_alert,
 }
 WINDOW_END = "window_end"
 
@@ -84,6 +87,13 @@ def _triggering_window_end(context: dict[str, Any]) -> datetime | None:
     return min(latest) if latest else None
 
 
+def run_type(context: dict[str, Any]) -> str:
+    """`manual`, `scheduled`, `backfill`, `asset_triggered`, ... (the enum's value: the
+    task SDK's `DagRunType` prints as `DagRunType.BACKFILL`)."""
+    kind = getattr(context.get("dag_run"), "run_type", "")
+    return str(getattr(kind, "value", kind))
+
+
 def window_end(context: dict[str, Any]) -> datetime:
     """The end of the data a run stands for, in UTC, for every run type Airflow 3 makes.
 
@@ -95,9 +105,8 @@ def window_end(context: dict[str, Any]) -> datetime:
     from_events = _triggering_window_end(context)
     if from_events is not None:
         return from_events
-    dag_run = context.get("dag_run")
     logical_date = context.get("logical_date")
-    if logical_date is not None and str(getattr(dag_run, "run_type", "")).endswith("manual"):
+    if logical_date is not None and run_type(context) == "manual":
         # Airflow 3 gives a manual run the interval before it was triggered, whatever
         # logical date it was given; a user who names a date means the data as of then.
         return _as_utc(logical_date)
@@ -109,8 +118,7 @@ def window_end(context: dict[str, Any]) -> datetime:
 
 def backfill_start(context: dict[str, Any]) -> datetime | None:
     """For backfill runs, the window start: such runs reload exactly their own window."""
-    dag_run = context.get("dag_run")
-    if dag_run is None or not str(getattr(dag_run, "run_type", "")).endswith("backfill"):
+    if run_type(context) != "backfill":
         return None
     start = context.get("data_interval_start")
     if start is None or _as_utc(start) >= window_end(context):
@@ -177,6 +185,16 @@ def files_gate_task(summary: dict[str, Any]) -> dict[str, int]:
     for table in [*kinds, "imported_files"]:
         checked |= gate_task(f"raw_files.{table}")
     return checked
+
+
+@fail_fast
+def freshness_check_task(context: dict[str, Any]) -> dict[str, Any]:
+    """How old each source's newest row is at the window end: warn on Slack, fail past
+    the error threshold (the reason names the tables and their age)."""
+    from nurture.config import load_settings
+    from nurture.transform.freshness import freshness_task
+
+    return freshness_task(load_settings(), as_of=window_end(context))
 
 
 @fail_fast

@@ -13,7 +13,8 @@ D = datetime(2026, 9, 30, tzinfo=UTC)
 
 
 def run(run_type: str, run_after: datetime = D) -> SimpleNamespace:
-    from airflow.utils.types import DagRunType
+    # the type tasks get from the task SDK (its str() is "DagRunType.BACKFILL")
+    from airflow.sdk.api.datamodels._generated import DagRunType
 
     return SimpleNamespace(run_type=DagRunType(run_type), run_after=run_after)
 

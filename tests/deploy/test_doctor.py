@@ -30,13 +30,16 @@ REPO = Path(__file__).resolve().parents[2]
 SEED, LEADS = 5, 1000
 SECRET = "good-secret-4f9a1c"
 WRONG_SECRET = "wrong-secret-7d2e8b"
-# db migrate and dags reserialize in one process: one Airflow import instead of two.
+# db migrate, dags reserialize and nurture airflow-init in one process: one Airflow import.
 AIRFLOW_SETUP = """
 from airflow.cli import cli_parser
+from nurture.airflow_setup import ensure_pools
+from nurture.config import load_settings
 parser = cli_parser.get_parser()
 for argv in (["db", "migrate"], ["dags", "reserialize"]):
     args = parser.parse_args(argv)
     args.func(args)
+ensure_pools(load_settings())
 """
 
 
@@ -52,7 +55,7 @@ def airflow_env(home: Path, dags: Path = REPO / "dags") -> dict[str, str]:
 
 def connections(
     url: str, marketo: str = SECRET, salesforce: str = SECRET, hubspot: str = ""
-) -> dict:
+) -> dict[str, str]:
     return {
         "AIRFLOW_CONN_MARKETO_DEFAULT": connection_env(url, "nurture-doctor", marketo),
         "AIRFLOW_CONN_HUBSPOT_DEFAULT": connection_env(hubspot or url, "", SECRET),
@@ -81,17 +84,28 @@ class Run:
 LABELS = {"ok", "warn", "FAIL", "skip"}
 
 
-def doctor(settings: Settings, env: dict[str, str], *args: str) -> Run:
+def start_doctor(settings: Settings, env: dict[str, str], *args: str) -> subprocess.Popen:
     base = {k: v for k, v in settings_env(settings).items() if not k.startswith("AIRFLOW_CONN_")}
-    done = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "nurture.cli", "doctor", *args],
         cwd=REPO,
         env={**base, **env},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=180,
     )
-    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def finish(proc: subprocess.Popen) -> Run:
+    try:
+        out, err = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    return Run(proc.returncode, out, err)
+
+
+def doctor(settings: Settings, env: dict[str, str], *args: str) -> Run:
+    return finish(start_doctor(settings, env, *args))
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +118,12 @@ def airflow_setup(
     log = (home / "setup.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-c", AIRFLOW_SETUP],
-        env={**os.environ, **airflow_env(home), "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"},
+        env={
+            **os.environ,
+            **airflow_env(home),
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+            "NURTURE_WAREHOUSE": "duckdb",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=REPO,
@@ -124,7 +143,10 @@ def sandbox_url(
 
 
 @pytest.fixture(scope="module")
-def airflow_home(airflow_setup: tuple[Path, subprocess.Popen], sandbox_url: str) -> Path:
+def airflow_home(
+    airflow_setup: tuple[Path, subprocess.Popen], sandbox_url: str, broken_run: subprocess.Popen
+) -> Path:
+    """The migrated home; the broken run (it needs only the sandbox) runs meanwhile."""
     home, proc = airflow_setup
     code = proc.wait(timeout=300)
     assert code == 0, (home / "setup.log").read_text()[-3000:]
@@ -140,8 +162,9 @@ def test_healthy_deployment_is_all_ok(airflow_home: Path, sandbox_url: str, tmp_
     assert [c.split()[0] for c in checks] == ["ok"] * len(checks), run.out
     for name in ("marketo", "hubspot", "salesforce", "slack", "sandbox", "warehouse"):
         run.line(name)
-    for name in ("schemas", "quarantine", "dlt packages", "airflow db", "dags", "paused dags"):
+    for name in ("schemas", "quarantine", "dlt packages", "airflow db", "dags", "pool"):
         run.line(name)
+    assert "nurture_warehouse: 1 slot, as the duckdb warehouse wants" in run.line("pool")
     assert "authenticated" in run.line("marketo")
     assert f"seed {SEED}, 1,000 leads, today " in run.line("sandbox")
     assert "6 DAGs parse" in run.line("dags")
@@ -151,9 +174,9 @@ def test_healthy_deployment_is_all_ok(airflow_home: Path, sandbox_url: str, tmp_
 
 
 @pytest.fixture(scope="module")
-def broken(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def broken_run(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> subprocess.Popen:
     """Wrong secrets, an unreachable host, a DAG file that does not parse, and an Airflow
-    home whose metadata DB was never migrated: one doctor run."""
+    home whose metadata DB was never migrated: one doctor run, started at once."""
     root = tmp_path_factory.mktemp("broken")
     dags = root / "dags"
     dags.mkdir()
@@ -164,7 +187,12 @@ def broken(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
         **airflow_env(root / "airflow-home", dags),
         **connections(sandbox_url, WRONG_SECRET, WRONG_SECRET, hubspot=unreachable),
     }
-    return doctor(settings_for(root / "home", "duckdb"), env)
+    return start_doctor(settings_for(root / "home", "duckdb"), env)
+
+
+@pytest.fixture(scope="module")
+def broken(broken_run: subprocess.Popen) -> Run:
+    return finish(broken_run)
 
 
 def test_wrong_secret_fails_naming_the_connection(broken: Run):
@@ -213,7 +241,7 @@ def test_paused_dags_and_failed_runs(airflow_home: Path, tmp_path: Path):
     """In this process, on a copy of the migrated DB (a doctor run costs an Airflow import)."""
     from sqlalchemy import create_engine
 
-    from nurture.doctor import AirflowState, check_failed_runs, check_paused, ok
+    from nurture.doctor import AirflowState, check_failed_runs, check_paused, check_pool, ok
 
     db = tmp_path / "airflow.db"
     shutil.copy(airflow_home / "airflow.db", db)
@@ -238,6 +266,12 @@ def test_paused_dags_and_failed_runs(airflow_home: Path, tmp_path: Path):
     try:
         state = AirflowState(ok("airflow db", "test"), engine)
         paused, failed = check_paused(state), check_failed_runs(state)
+        with engine.begin() as con:
+            con.exec_driver_sql("update slot_pool set slots = 4 where pool = 'nurture_warehouse'")
+        resized = check_pool(state)
+        with engine.begin() as con:
+            con.exec_driver_sql("delete from slot_pool where pool = 'nurture_warehouse'")
+        missing = check_pool(state)
     finally:
         engine.dispose()
 
@@ -247,6 +281,9 @@ def test_paused_dags_and_failed_runs(airflow_home: Path, tmp_path: Path):
     assert failed.message.startswith("latest run failed: sync_marketo (1)")
     assert "sync_hubspot (1)" in failed.message
     assert "build_marts" not in failed.message
+    assert resized.status == "warn" and "nurture_warehouse has 4 slots" in resized.message
+    assert missing.status == "fail" and "never start" in missing.message
+    assert "`nurture airflow-init`" in missing.hint
 
 
 def _leave_pending_package(settings: Settings) -> None:
@@ -304,6 +341,19 @@ def test_warehouse_checks(warehouse_settings: Settings):
     assert "raw_marketo" in checks["schemas"]["message"]
 
 
+def test_packages_of_a_running_sync_are_not_reported_as_cut_short(tmp_path: Path):
+    from nurture.load.locks import pipeline_lock
+
+    settings = settings_for(tmp_path, "duckdb")
+    settings.ensure_dirs()
+    _leave_pending_package(settings)
+    with pipeline_lock(settings.dlt_dir / "duckdb", "nurture_marketo"):  # as run_sync holds it
+        run = doctor(settings, {}, "--only", "warehouse")
+
+    assert run.code == 0, run.out + run.err
+    assert run.line("dlt packages").startswith("ok    dlt packages  nurture_marketo loading now")
+
+
 def test_unreachable_postgres_fails_with_a_hint(tmp_path: Path):
     settings = settings_for(tmp_path, "postgres")
     env = {"NURTURE_PG_HOST": "127.0.0.1", "NURTURE_PG_PORT": str(free_port())}
@@ -326,3 +376,12 @@ def test_redactor_masks_secrets_in_urls_and_queries():
     assert "abc123" not in text and "pw@" not in text and "tok.en" not in text
     assert "s3cr3t-value" not in text
     assert "client_secret=***" in text and "user:***@host" in text
+
+
+def test_a_crashing_check_is_a_fail_line_not_a_traceback():
+    from nurture.doctor import safely
+
+    (found,) = safely("dags", lambda: 1 / 0, verbose=False)
+    assert found.status == "fail"
+    assert found.line().startswith("FAIL  dags          the check crashed (ZeroDivisionError:")
+    assert "nurture -v doctor" in found.hint

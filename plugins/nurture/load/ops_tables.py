@@ -42,4 +42,7 @@ def write_ops(
             )
         )
     with pipeline_lock(pipelines_dir, "nurture_ops"):
+        if pipeline.has_pending_data:
+            # a run killed mid-load left a package: `run` would load only that one
+            pipeline.run()
         pipeline.run(resources)
