@@ -31,6 +31,7 @@ from tests.conftest import PG, settings_env
 
 BIN = Path(sys.executable).parent
 PIPELINE = ("sync_marketo", "sync_hubspot", "sync_salesforce", "build_marts", "score_and_handoff")
+SYNCS = PIPELINE[:3]
 
 
 def free_port() -> int:

@@ -1,0 +1,67 @@
+"""Fixtures of the deployment tests: the demo's outcome to compare with, and the
+metadata database and Redis db number each Airflow deployment gets for itself."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from nurture.config import Settings
+from nurture.demo import run_demo
+from nurture.summary import collect_summary
+from nurture.warehouse import get_warehouse
+from tests.conftest import _admin_connect, require_postgres, settings_for
+
+SEED, LEADS = 7, 800
+
+
+def outcome(settings: Settings) -> dict[str, Any]:
+    """What a cycle leaves behind: row counts, the MQLs enqueued and every delivery."""
+    warehouse = get_warehouse(settings)
+    summary = collect_summary(settings)
+    outbox = warehouse.query("select lead_id, cycle from ops.mql_outbox")
+    deliveries = warehouse.query("select lead_id, target, status from ops.mql_deliveries")
+    return {
+        **summary.counts(),
+        "outbox": set(map(tuple, outbox.astype(str).to_numpy())),
+        "deliveries": set(map(tuple, deliveries.astype(str).to_numpy())),
+    }
+
+
+@pytest.fixture(scope="session")
+def demo_outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`make demo`'s path (dag.test, DuckDB) on the same world: what the service must equal."""
+    home = tmp_path_factory.mktemp("demo")
+    settings = settings_for(home, "duckdb")
+    run_demo(settings, SEED, LEADS)
+    return outcome(settings)
+
+
+@pytest.fixture
+def metadata_db() -> Iterator[str]:
+    require_postgres()
+    name = f"nurture_airflow_{uuid.uuid4().hex[:10]}"
+    with _admin_connect() as con:
+        con.execute(f'create database "{name}"')
+    try:
+        yield name
+    finally:
+        with _admin_connect() as con:
+            con.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def redis_db() -> Iterator[int]:
+    """A Redis db number of the test's own (the broker's queues), emptied after."""
+    import redis
+
+    number = 9 + uuid.uuid4().int % 6
+    client = redis.Redis(host="127.0.0.1", port=6379, db=number)
+    client.flushdb()
+    try:
+        yield number
+    finally:
+        client.flushdb()
