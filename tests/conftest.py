@@ -10,6 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,11 @@ def require_postgres() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
+@contextmanager
+def scratch_database(prefix: str = "nurture_test") -> Iterator[str]:
+    """A fresh PostgreSQL database for the block, dropped afterwards."""
     require_postgres()
-    name = f"nurture_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with _admin_connect() as con:
         con.execute(f'create database "{name}"')
     try:
@@ -67,6 +68,13 @@ def pg_database() -> Iterator[str]:
     finally:
         with _admin_connect() as con:
             con.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    with scratch_database() as name:
+        yield name
 
 
 def settings_for(home: Path, warehouse: str, database: str = "nurture") -> Settings:

@@ -13,7 +13,7 @@ from nurture.config import Settings
 from nurture.demo import run_demo
 from nurture.summary import collect_summary
 from nurture.warehouse import get_warehouse
-from tests.conftest import _admin_connect, require_postgres, settings_for
+from tests.conftest import scratch_database, settings_for
 
 SEED, LEADS = 7, 800
 
@@ -42,15 +42,9 @@ def demo_outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture
 def metadata_db() -> Iterator[str]:
-    require_postgres()
-    name = f"nurture_airflow_{uuid.uuid4().hex[:10]}"
-    with _admin_connect() as con:
-        con.execute(f'create database "{name}"')
-    try:
+    """Airflow's metadata DB, a PostgreSQL database of the test's own."""
+    with scratch_database("nurture_airflow") as name:
         yield name
-    finally:
-        with _admin_connect() as con:
-            con.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture
