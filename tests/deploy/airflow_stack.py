@@ -131,7 +131,8 @@ class AirflowStack:
         )
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        proc = self.processes[name]
+        """Kill a component and its children (a worker's running task with it)."""
+        proc = self.processes.pop(name)
         os.killpg(proc.pid, sig)
         proc.wait(timeout=30)
 
@@ -151,7 +152,8 @@ class AirflowStack:
         return (self.home / "logs" / f"{name}.log").read_text(errors="replace")[-tail:]
 
     def all_logs(self) -> str:
-        return "\n".join(f"==== {name}\n{self.logs(name)}" for name in self.processes)
+        names = sorted(p.stem for p in (self.home / "logs").glob("*.log"))
+        return "\n".join(f"==== {name}\n{self.logs(name)}" for name in names)
 
     def get(self, path: str, **params: Any) -> Any:
         response = httpx.get(f"{self.api}/api/v2{path}", params=params, timeout=30)
