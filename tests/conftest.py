@@ -26,6 +26,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home}/airflow.db"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The real-deployment tests first: they are the longest file, so with xdist one
+    worker starts on them while the other runs the rest, instead of both ending on it."""
+    items.sort(key=lambda item: item.get_closest_marker("scheduler") is None)
+
+
 PG = {
     "host": os.environ.get("NURTURE_PG_HOST", "127.0.0.1"),
     "port": int(os.environ.get("NURTURE_PG_PORT", "5432")),

@@ -62,13 +62,25 @@ def metadata_db() -> Iterator[str]:
 
 @pytest.fixture
 def redis_db() -> Iterator[int]:
-    """A Redis db number of the test's own (the broker's queues), emptied after."""
+    """A Redis db number of the test's own (the broker's queues), emptied after.
+
+    Claimed with SET NX in db 0, so two deployments running at once (xdist workers,
+    two checkouts) never share a queue: a worker would run the other's tasks.
+    """
     import redis
 
-    number = 9 + uuid.uuid4().int % 6
+    registry = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    token = uuid.uuid4().hex
+    for number in range(8, 16):
+        if registry.set(f"nurture-test:redis-db:{number}", token, nx=True, ex=7200):
+            break
+    else:
+        pytest.fail("no free Redis db number (8-15) for a test deployment")
     client = redis.Redis(host="127.0.0.1", port=6379, db=number)
     client.flushdb()
     try:
         yield number
     finally:
         client.flushdb()
+        if registry.get(f"nurture-test:redis-db:{number}") == token.encode():
+            registry.delete(f"nurture-test:redis-db:{number}")
