@@ -6,7 +6,9 @@ PYTHON ?= python3.11
 SEED ?= 42
 LEADS ?= 3000
 FAULTS ?= none
-# test files run on this many workers (pytest-xdist); most tests wait on HTTP, servers or PostgreSQL
+# test files run on this many workers (pytest-xdist); most tests wait on HTTP, servers or PostgreSQL.
+# Files go out in collection order, which puts the real-deployment tests (the longest file)
+# first: one worker runs them while the other takes the rest (tests/conftest.py).
 TEST_WORKERS ?= 2
 export NURTURE_HOME ?= $(CURDIR)/.nurture
 
@@ -19,7 +21,7 @@ SYNCED := $(VENV)/.synced
 help:
 	@echo "make demo   run the whole pipeline on the embedded DuckDB warehouse (SEED=$(SEED) LEADS=$(LEADS) FAULTS=$(FAULTS))"
 	@echo "make test   run every test, PostgreSQL and Airflow paths included"
-	@echo "make bench  measure extraction, load, incremental and memory figures against their goals"
+	@echo "make bench  measure extraction, load, incremental, memory, scoring, marts and daily-cycle figures against their goals"
 	@echo "make lint   ruff"
 
 $(CURDIR)/.uv/bin/uv:
@@ -36,7 +38,7 @@ demo: $(SYNCED)
 
 test: $(SYNCED)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -ra -n $(TEST_WORKERS) --dist loadfile --durations=25
+	$(VENV)/bin/python -m pytest -ra -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 bench: $(SYNCED)
 	$(VENV)/bin/nurture bench
