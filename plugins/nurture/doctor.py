@@ -382,15 +382,24 @@ def _request(
         return _unreachable(resolved, exc, timeout)
 
 
-def check_marketo(resolved: Resolved, timeout: float) -> Check:
+def _missing_client_credentials(name: str, resolved: Resolved) -> Check | None:
+    """Marketo and Salesforce both sign in with a client id (login) and secret (password)."""
     conn = resolved.conn
     assert conn is not None
-    if not conn.login or not conn.password:
-        return fail(
-            "marketo",
-            "the connection has no client id or client secret",
-            f"set login (client id) and password (client secret) in {env_var(resolved.conn_id)}",
-        )
+    if conn.login and conn.password:
+        return None
+    return fail(
+        name,
+        "the connection has no client id or client secret",
+        f"set login (client id) and password (client secret) in {env_var(resolved.conn_id)}",
+    )
+
+
+def check_marketo(resolved: Resolved, timeout: float) -> Check:
+    if missing := _missing_client_credentials("marketo", resolved):
+        return missing
+    conn = resolved.conn
+    assert conn is not None
     path = "/identity/oauth/token"
     # The secret travels in the query string (Marketo's identity API): the URL is never
     # shown, and the redactor masks `client_secret=` should an error carry it.
@@ -406,14 +415,10 @@ def check_marketo(resolved: Resolved, timeout: float) -> Check:
 
 
 def check_salesforce(resolved: Resolved, timeout: float) -> Check:
+    if missing := _missing_client_credentials("salesforce", resolved):
+        return missing
     conn = resolved.conn
     assert conn is not None
-    if not conn.login or not conn.password:
-        return fail(
-            "salesforce",
-            "the connection has no client id or client secret",
-            f"set login (client id) and password (client secret) in {env_var(resolved.conn_id)}",
-        )
     # The same grant the connector uses (nurture.connectors.salesforce._refresh_token).
     form = {
         "grant_type": "client_credentials",

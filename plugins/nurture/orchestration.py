@@ -32,7 +32,6 @@ WAREHOUSE_POOL = "nurture_warehouse"
 # `NURTURE_SYNC_SCHEDULE` moves the syncs (a cron expression in UTC) or, `manual`, leaves
 # them to triggers; read when the DAG files parse, so set it alike on every component.
 SYNC_CRON = os.environ.get("NURTURE_SYNC_SCHEDULE", "0 0 * * *").strip()
-DAILY = CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1))
 HOURLY = CronTriggerTimetable("0 * * * *", timezone="UTC", interval=timedelta(hours=1))
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-engineering",
@@ -54,8 +53,6 @@ def sync_schedule() -> CronTriggerTimetable | None:
     """The syncs' timetable: daily at midnight UTC unless `NURTURE_SYNC_SCHEDULE` says."""
     if SYNC_CRON.lower() in ("manual", "none", ""):
         return None
-    if SYNC_CRON == "0 0 * * *":
-        return DAILY
     # A run stands for the day before it, whatever hour it runs at.
     return CronTriggerTimetable(SYNC_CRON, timezone="UTC", interval=timedelta(days=1))
 
