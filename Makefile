@@ -21,7 +21,7 @@ SYNCED := $(VENV)/.synced
 help:
 	@echo "make demo   run the whole pipeline on the embedded DuckDB warehouse (SEED=$(SEED) LEADS=$(LEADS) FAULTS=$(FAULTS))"
 	@echo "make test   run every test, PostgreSQL and Airflow paths included"
-	@echo "make bench  measure extraction, load, incremental and memory figures against their goals"
+	@echo "make bench  measure extraction, load, incremental, memory, scoring, marts and daily-cycle figures against their goals"
 	@echo "make lint   ruff"
 
 $(CURDIR)/.uv/bin/uv:

@@ -8,12 +8,13 @@ First `freshness`: how old each source's newest row is at the window end the syn
 Asset events carry; a stale source warns on Slack, one past its error threshold fails
 the run with the tables and their age as the reason (docs/operations.md).
 
-Then the dbt project, rendered with astronomer-cosmos, a task per layer: seeds →
-staging → snapshots → marts (intermediate and marts models) → bi. Each runs `dbt build`
-on its layer (models, snapshots, seeds, their data and unit tests); a failing model or
-test fails that task and the layers after it, at once (no retry). Models of optional
-sources with no data yet (dropped files) are left out, not failed. `publish` updates the
-`marts` Asset with the window the marts cover, for `score_and_handoff`.
+Then the dbt project, rendered with astronomer-cosmos, a task per layer: staging
+(seeds, staging views, snapshots) → marts (intermediate and marts models) → bi. Each
+runs `dbt build` on its layer (models, snapshots, seeds, their data and unit tests),
+starting from the parse the freshness check left; a failing model or test fails that
+task and the layers after it, at once (no retry). Models of optional sources with no
+data yet (dropped files) are left out, not failed. `publish` updates the `marts` Asset
+with the window the marts cover, for `score_and_handoff`.
 """
 
 from airflow.sdk import dag, task

@@ -1,7 +1,9 @@
 """The warehouse behind one interface: DuckDB file (default) or PostgreSQL.
 
 Domain code asks for a `Warehouse` and never for the kind; bulk writes go through
-DuckDB's Arrow scan or PostgreSQL's COPY, never row-by-row inserts.
+DuckDB's Arrow scan or PostgreSQL's COPY, never row-by-row inserts. pandas is imported
+only by what returns frames: the checks before a dbt build (`table_exists`, `scalar`)
+spare a task its second and a half of import.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nurture.config import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
@@ -39,6 +42,8 @@ class Warehouse(Protocol):
     def transaction(self) -> Any: ...
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame: ...
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any: ...
 
     def table_exists(self, table: str) -> bool: ...
 
@@ -104,14 +109,24 @@ class DuckDBWarehouse:
         finally:
             con.close()
 
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first column of the first row (None without rows); no pandas, no transaction."""
+        con = self._connect()
+        try:
+            row = con.execute(sql, params or []).fetchone()
+            return None if row is None else row[0]
+        finally:
+            con.close()
+
     def table_exists(self, table: str) -> bool:
         schema, name = qualified(table).split(".")
-        found = self.query(
-            "select count(*) as n from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
+        return bool(
+            self.scalar(
+                "select count(*) from information_schema.tables "
+                "where table_schema = ? and table_name = ?",
+                [schema, name],
+            )
         )
-        return bool(found["n"].iloc[0])
 
     def dlt_destination(self) -> Any:
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -168,14 +183,21 @@ class PostgresWarehouse:
             yield _PostgresSession(con)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        import pandas as pd
+
         with self._connect() as con, con.cursor() as cur:
             cur.execute(sql.replace("?", "%s"), params or None)
             columns = [c.name for c in cur.description or []]
             return pd.DataFrame(cur.fetchall(), columns=columns)
 
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first column of the first row (None without rows); no pandas."""
+        with self._connect() as con, con.cursor() as cur:
+            row = cur.execute(sql.replace("?", "%s"), params or None).fetchone()
+            return None if row is None else row[0]
+
     def table_exists(self, table: str) -> bool:
-        found = self.query("select to_regclass(?) is not null as present", [qualified(table)])
-        return bool(found["present"].iloc[0])
+        return bool(self.scalar("select to_regclass(?) is not null", [qualified(table)]))
 
     def dlt_destination(self) -> Any:
         from nurture.load.destinations import nurture_postgres

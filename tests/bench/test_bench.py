@@ -54,3 +54,30 @@ def test_a_memory_probe_reports_its_own_peak_not_its_parents() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert int(out.stdout) < 300 * 1024
     del ballast
+
+
+def test_a_peak_can_start_again_so_each_dag_of_a_run_gets_its_own() -> None:
+    """`nurture.dagrun` reports each DAG's peak RSS: the ballast of one is not the next's."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from nurture.bench.memory import peak_rss_kb, reset_peak_rss\n"
+        "ballast = bytearray(300 * 1024 * 1024)\n"
+        "ballast[::4096] = b'\\1' * len(ballast[::4096])\n"
+        "del ballast\n"
+        "before = peak_rss_kb()\n"
+        "reset_peak_rss()\n"
+        "print(before, peak_rss_kb())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    before, after = map(int, out.stdout.split())
+    assert before - after > 250 * 1024
+
+
+def test_dag_lines_give_seconds_and_peak() -> None:
+    from nurture.bench.pipeline import _DAG_LINE
+
+    line = _DAG_LINE.match("::dag build_marts success 31.2s peak-rss 640MB")
+    assert line is not None and line.groups() == ("build_marts", "success", "31.2", "640")
+    assert _DAG_LINE.match("::dag build_marts started") is None

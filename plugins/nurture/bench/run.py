@@ -12,7 +12,7 @@ from pathlib import Path
 from nurture.bench.common import Result, scratch_postgres
 from nurture.config import Settings, load_settings
 
-PARTS = ("extract", "load", "incremental", "memory", "scoring")
+PARTS = ("extract", "load", "incremental", "memory", "scoring", "marts", "cycle")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class Sizes:
     incremental_rate_limits: bool = True
     memory_scale: int = 10
     scoring_leads: int = 1_000_000
+    marts_leads: int = 3_000
+    marts_rounds: int = 3
+    cycle_leads: int = 100_000
 
 
 QUICK = Sizes(
@@ -41,6 +44,9 @@ QUICK = Sizes(
     incremental_rate_limits=False,
     memory_scale=2,
     scoring_leads=20_000,
+    marts_leads=1_000,
+    marts_rounds=1,
+    cycle_leads=1_000,
 )
 
 
@@ -98,6 +104,32 @@ def run_bench(
 
         progress(f"scoring: {sizes.scoring_leads:,} synthetic leads, scorer vs one DuckDB query")
         results.append(bench_scoring(sizes.scoring_leads))
+    if "marts" in parts:
+        from nurture.bench.marts import bench_marts
+
+        progress(
+            f"marts: build_marts DAG vs plain dbt build, {sizes.marts_leads:,} leads, "
+            f"{sizes.marts_rounds} round(s)"
+        )
+        with (
+            running_sandbox(sizes.seed, sizes.marts_leads, home=home, rate_limits=False) as url,
+            tempfile.TemporaryDirectory(dir=home) as work,
+        ):
+            logs = settings.home / "logs" / "bench-marts"
+            results.append(bench_marts(url, Path(work), logs, sizes.marts_rounds))
+    if "cycle" in parts:
+        from nurture.bench.cycle import bench_cycle
+
+        progress(
+            f"cycle: full load, then one day and the incremental cycle, {sizes.cycle_leads:,} "
+            "leads, rate limits on"
+        )
+        with (
+            running_sandbox(sizes.seed, sizes.cycle_leads, home=home) as url,
+            tempfile.TemporaryDirectory(dir=home) as work,
+        ):
+            logs = settings.home / "logs" / "bench-cycle"
+            results += bench_cycle(url, Path(work), sizes.cycle_leads, logs)
     return results
 
 

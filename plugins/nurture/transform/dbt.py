@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from nurture.config import DBT_PROJECT_DIR, Settings
 
@@ -44,9 +48,92 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+DBT_PROFILE = "nurture"  # dbt_project/profiles.yml
+DBT_PROJECT = "nurture"  # dbt_project/dbt_project.yml
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def parse_cache_dir(settings: Settings) -> Path:
+    """Where dbt's last parse of the project is kept for the next dbt call to start from
+    (`partial_parse.msgpack`): the Airflow dbt tasks and the freshness check share it."""
+    return settings.home / "dbt" / settings.warehouse / "parse"
+
+
+def reuse_parse(cache_dir: Path, target_dir: Path) -> int | None:
+    """Put the cached parse in a dbt call's target directory, so dbt re-reads only the
+    files that changed since (it re-parses in full when the project, profile or vars
+    differ). Returns the copy's mtime, which changes if dbt writes a new parse."""
+    cached = cache_dir / PARTIAL_PARSE
+    if not cached.is_file():
+        return None
+    target_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, target_dir / PARTIAL_PARSE)
+    return (target_dir / PARTIAL_PARSE).stat().st_mtime_ns
+
+
+def publish_parse(target_dir: Path, cache_dir: Path, reused: int | None = None) -> None:
+    """Cache the parse a dbt call wrote (none if it reused `reused` unchanged). Atomic:
+    a dbt task of another run may be copying the cached file at the same moment."""
+    fresh = target_dir / PARTIAL_PARSE
+    if not fresh.is_file() or fresh.stat().st_mtime_ns == reused:
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=f".{PARTIAL_PARSE}.")
+    os.close(fd)
+    try:
+        Path(tmp).write_bytes(_rooted_in_project(fresh.read_bytes()))
+        os.replace(tmp, cache_dir / PARTIAL_PARSE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _rooted_in_project(packed: bytes) -> bytes:
+    """dbt records where it parsed the project and reads seeds from there later; a parse
+    made in cosmos's temporary copy would send the next task to a deleted directory."""
+    import msgpack
+
+    parse = msgpack.unpackb(packed, strict_map_key=False)
+    here = str(DBT_PROJECT_DIR)
+    roots = {
+        file["path"]["project_root"]
+        for file in parse.get("files", {}).values()
+        if file.get("project_name") == DBT_PROJECT and isinstance(file.get("path"), dict)
+    } - {here}
+    if not roots:
+        return packed
+    return msgpack.packb(_reroot(parse, roots, here))
+
+
+def _reroot(value: Any, roots: set[str], here: str) -> Any:
+    if isinstance(value, dict):
+        return {key: _reroot(item, roots, here) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_reroot(item, roots, here) for item in value]
+    return here if isinstance(value, str) and value in roots else value
+
+
 # dbt source -> a raw table that exists once the source has loaded anything. Files arrive
 # only when someone drops them, so until then their models are left out, not failed.
 OPTIONAL_SOURCES = {"files": "raw_files.imported_files"}
+
+
+def dbt_args(command: str, settings: Settings, work_dir: Path) -> list[str]:
+    """A dbt command line on this project and warehouse, writing under `work_dir`
+    (`target/`, `logs/`): concurrent dbt calls each keep a directory of their own."""
+    return [
+        command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        settings.warehouse,
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
 
 
 def absent_sources(settings: Settings) -> list[str]:
@@ -71,21 +158,7 @@ def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()
     if command in ("build", "run", "test") and (excluded := exclusions(settings)):
         args += ["--exclude", *excluded]
     os.environ.update(dbt_env(settings))
-    target_dir = settings.home / "dbt" / settings.warehouse
-    cli_args = [
-        command,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target",
-        settings.warehouse,
-        "--target-path",
-        str(target_dir / "target"),
-        "--log-path",
-        str(target_dir / "logs"),
-        *args,
-    ]
+    cli_args = [*dbt_args(command, settings, settings.home / "dbt" / settings.warehouse), *args]
     result = dbtRunner().invoke(cli_args)
     statuses: dict[str, str] = {}
     rows_affected: dict[str, int] = {}

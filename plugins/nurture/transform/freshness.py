@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import pandas as pd
-
-from nurture.config import DBT_PROJECT_DIR, Settings
+from nurture.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -188,30 +186,40 @@ def source_checks(
     """The source tables with a freshness threshold, from `dbt parse`'s manifest."""
     from dbt.cli.main import dbtRunner
 
-    from nurture.transform.dbt import dbt_env
+    from nurture.transform.dbt import (
+        DBT_PROFILE,
+        dbt_args,
+        dbt_env,
+        parse_cache_dir,
+        publish_parse,
+        reuse_parse,
+    )
 
     os.environ.update(dbt_env(settings))
     # its own target path: a `dbt build` of the same warehouse may be writing the other
     work_dir = settings.home / "dbt" / settings.warehouse / "freshness"
+    target = work_dir / "target"
+    # Start from the parse the dbt tasks cached and leave ours for them: the check parses
+    # first in a run, so the layers after it find the project parsed. Other vars make
+    # another parse, which is not shared.
+    cache = parse_cache_dir(settings) if not dbt_vars else None
+    reused = reuse_parse(cache, target) if cache else None
     args = [
-        "parse",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target",
-        settings.warehouse,
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
+        *dbt_args("parse", settings, work_dir),
+        # named as cosmos names it: dbt re-parses in full when the --profile differs
+        "--profile",
+        DBT_PROFILE,
         "--quiet",
+        # the sources come from the result; manifest.json would cost a second to write
+        "--no-write-json",
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dict(dbt_vars))]
     result = dbtRunner().invoke(args)
     if not result.success or result.result is None:
         raise FreshnessCheckFailed(f"dbt parse failed: {result.exception!r}")
+    if cache:
+        publish_parse(target, cache, reused)
     checks = []
     for source in result.result.sources.values():
         freshness = source.freshness
@@ -235,12 +243,17 @@ def source_checks(
 
 
 def _as_utc(value: Any) -> datetime | None:
-    if value is None or pd.isna(value):
+    if value is None:
         return None
-    stamp = pd.Timestamp(value)
+    if not isinstance(value, datetime):
+        # a date or text from an unusual loaded-at column; pandas reads them as dbt does
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+        value = pd.Timestamp(value).to_pydatetime()
     # dbt reads a timestamp without a zone as UTC; so do we
-    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
-    return stamp.to_pydatetime()
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def judge(check: SourceCheck, max_loaded_at: datetime | None, as_of: datetime) -> TableFreshness:
@@ -299,10 +312,10 @@ def check_freshness(
             continue
         # loaded_at_field and filter are SQL from our own dbt project, never raw input
         where = f" where {check.filter}" if check.filter else ""
-        found = warehouse.query(
-            f"select max({check.loaded_at_field}) as max_loaded_at from {check.relation}{where}"
+        newest = warehouse.scalar(
+            f"select max({check.loaded_at_field}) from {check.relation}{where}"
         )
-        tables.append(judge(check, _as_utc(found["max_loaded_at"].iloc[0]), as_of))
+        tables.append(judge(check, _as_utc(newest), as_of))
     report = FreshnessReport(as_of=as_of, tables=tuple(tables), skipped=skipped)
     log.info("source freshness at %s: %s", format_time(as_of), report.sources)
     return report
