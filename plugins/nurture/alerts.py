@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from nurture.connections import ApiConnection
+from nurture.escaping import mrkdwn as mrkdwn_escape
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,6 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
-
-
-def mrkdwn_escape(text: str) -> str:
-    """Escape what Slack reads as markup: `<!channel>`, `<url|label>` links, entities."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def connection_secrets(conn_ids: Iterable[str] = SECRET_CONN_IDS) -> list[str]:

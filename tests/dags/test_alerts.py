@@ -20,7 +20,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from nurture.alerts import failure_message, mrkdwn_escape, redact, task_failure_alert
+from nurture.alerts import failure_message, redact, task_failure_alert
+from nurture.escaping import mrkdwn as mrkdwn_escape
 from nurture.connections import connection_env
 from nurture.sandbox.server import free_port, running_sandbox
 

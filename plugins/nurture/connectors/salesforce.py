@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Generator, Iterator, Mapping
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -160,6 +161,19 @@ class QueryOptions:
                 f"expected one of {', '.join(STRATEGIES)}"
             )
         return options
+
+
+_SFID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
+
+
+def soql_id_list(ids: Iterable[str]) -> str:
+    """Record ids as a SOQL `IN (...)` list. An id is 15 or 18 letters and digits; one
+    that is not (a crafted value in a synced column) is refused, never quoted into SOQL."""
+    found = sorted(set(ids))
+    bad = [i for i in found if not _SFID.match(str(i))]
+    if bad:
+        raise ValueError(f"not a Salesforce record id: {bad[0]!r}")
+    return ", ".join(f"'{i}'" for i in found)
 
 
 def soql_datetime(value: datetime) -> str:

@@ -1,5 +1,6 @@
 """The CSV feed target: the day's file for sales, one that opens cleanly in Excel (UTF-8
-with BOM, CRLF), under `NURTURE_HOME/feeds/mql-<day>.csv`.
+with BOM, CRLF), under `NURTURE_HOME/feeds/mql-<day>.csv`. A cell of lead data that a
+spreadsheet would run as a formula starts with `'` (`nurture.escaping.csv_cell`).
 
 The day's file holds the entries recorded in it before plus every entry still pending
 for the feed; it is rebuilt whole from the warehouse on every run and replaces the old
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from nurture.config import Settings
+from nurture.escaping import csv_cell
 from nurture.handoff.outbox import Delivery, Entry, entries_for, record
 from nurture.handoff.targets import TargetResult
 from nurture.warehouse import get_warehouse
@@ -64,18 +66,19 @@ def feed_path(settings: Settings, day: date) -> Path:
 
 
 def _row(e: Entry) -> list[object]:
+    # every cell of lead data or our own text is neutralised alike (nurture.escaping)
     return [
-        e.lead_id,
+        csv_cell(e.lead_id),
         e.cycle,
-        e.email or "",
-        e.first_name or "",
-        e.last_name or "",
-        e.company_name or "",
-        e.job_title or "",
-        e.grade,
+        csv_cell(e.email),
+        csv_cell(e.first_name),
+        csv_cell(e.last_name),
+        csv_cell(e.company_name),
+        csv_cell(e.job_title),
+        csv_cell(e.grade),
         f"{e.score:.1f}",
-        e.top_reasons,
-        e.owner_name or "",
+        csv_cell(e.top_reasons),
+        csv_cell(e.owner_name),
         e.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
     ]
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nurture.connectors.http import ApiError
-from nurture.connectors.salesforce import COLLECTION_LIMIT, SalesforceClient
+from nurture.connectors.salesforce import COLLECTION_LIMIT, SalesforceClient, soql_id_list
 from nurture.handoff.checkpoints import checkpoint
 from nurture.handoff.outbox import Delivery, Entry, record, refused, start_attempt
 from nurture.handoff.owners import SalesUser
@@ -92,7 +92,7 @@ def existing_tasks(client: SalesforceClient, lead_sfids: list[str]) -> dict[str,
     """The Nurture Tasks already on these leads: idempotency key -> Task Id."""
     if not lead_sfids:
         return {}
-    ids = ", ".join(f"'{i}'" for i in sorted(set(lead_sfids)))
+    ids = soql_id_list(lead_sfids)
     soql = (
         f"SELECT Id, Description FROM Task WHERE WhoId IN ({ids}) "
         f"AND Subject LIKE '{TASK_SUBJECT}:%'"

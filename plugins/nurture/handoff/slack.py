@@ -28,6 +28,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 
 from nurture.connectors.slack import AmbiguousSend, SendFailed, SlackWebhook
+from nurture.escaping import mrkdwn
 from nurture.handoff.checkpoints import checkpoint
 from nurture.handoff.outbox import Delivery, Entry, record, record_in
 from nurture.handoff.schema import ensure_tables
@@ -43,15 +44,17 @@ NO_OWNER = "unassigned"
 
 
 def notice_text(notice_id: str, owner_name: str, day: date, entries: list[Entry]) -> str:
+    # names, companies and reasons are lead data: escaped, so `<!channel>` or a
+    # `<http://evil|click here>` link in a form field reaches Slack as plain text
     lines = [
-        f"*{len(entries)} new MQL{'s' if len(entries) != 1 else ''} for {owner_name}* "
+        f"*{len(entries)} new MQL{'s' if len(entries) != 1 else ''} for {mrkdwn(owner_name)}* "
         f"({day.isoformat()})"
     ]
     for e in entries[:LISTED]:
-        company = f" — {e.company_name}" if e.company_name else ""
-        reasons = "; ".join(e.reasons[:3])
+        company = f" — {mrkdwn(e.company_name)}" if e.company_name else ""
+        reasons = mrkdwn("; ".join(e.reasons[:3]))
         lines.append(
-            f"• {e.display_name}{company} [{e.lead_id}], grade {e.grade}, "
+            f"• {mrkdwn(e.display_name)}{company} [{mrkdwn(e.lead_id)}], grade {e.grade}, "
             f"score {e.score:.0f}: {reasons}"
         )
     if len(entries) > LISTED:

@@ -323,7 +323,7 @@ def check_freshness(
 
 def warning_message(report: FreshnessReport) -> str:
     """The Slack text (mrkdwn) listing the tables past their warn threshold."""
-    from nurture.alerts import mrkdwn_escape
+    from nurture.escaping import mrkdwn as mrkdwn_escape
 
     lines = [
         f":warning: Stale sources at {format_time(report.as_of)} (warning; the pipeline goes on):"
