@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -128,7 +130,8 @@ def test_files_are_mapped_typed_and_quarantined(warehouse_settings, drop):
         (
             "trade_show",
             "tradeshow_cloud_expo_bad_rows.csv:5",
-            "bad email: not an e-mail address: 'sho.mori(at)hooli.example'",
+            "bad email: not an e-mail address (An email address must have an @-sign.): "
+            "'sho.mori(at)hooli.example'",
         ),
         (
             "trade_show",
@@ -213,3 +216,35 @@ def test_default_drop_folder_waits_for_files_still_being_written(tmp_path):
     assert "left for the next run, still being written: trade_show_just_copied.csv" in (
         summary.render()
     )
+
+
+def test_links_and_files_outside_the_folder_are_refused_not_read(tmp_path):
+    settings = settings_for(tmp_path, "duckdb")
+    dropbox = drop_fixtures(settings.home / "dropbox", "sansan_export_202610.csv")
+    secret = tmp_path / "elsewhere" / "trade_show_secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("Company,Email\nSecret K.K.,ceo@secret.example\n", encoding="utf-8")
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    (dropbox / "trade_show_link.csv").symlink_to(secret)
+    (dropbox / "sansan_passwd.csv").symlink_to(passwd)
+    old = time.time() - 3600
+    for link in ("trade_show_link.csv", "sansan_passwd.csv"):
+        os.utime(dropbox / link, (old, old), follow_symlinks=False)
+
+    summary = import_drop_folder(settings)
+    assert [r.name for r in summary.files] == ["sansan_export_202610.csv"]
+    assert sorted(summary.refused) == [
+        "sansan_passwd.csv (a symbolic link; drop the file itself)",
+        "trade_show_link.csv (a symbolic link; drop the file itself)",
+    ]
+    assert "refused, not read: " in summary.render()
+    if get_warehouse(settings).table_exists("ops.quarantine"):
+        found = query(
+            settings,
+            "select count(*) as n from ops.quarantine where payload like '%root:%' "
+            "or payload like '%secret%'",
+        )
+        assert int(found["n"].iloc[0]) == 0
+    assert not get_warehouse(settings).table_exists("raw_files.trade_show")
+    assert (dropbox / "trade_show_link.csv").is_symlink()  # left where it was

@@ -92,7 +92,9 @@ def test_rejected_records_keep_their_payload_and_reason(sources):
     rejected = {r.record_key: r for r in quarantine.rejected}
     assert {key: r.reason for key, r in rejected.items()} == {
         "list.csv:2": "missing email",
-        "list.csv:3": "bad email: not an e-mail address: 'b(at)b.jp'",
+        "list.csv:3": (
+            "bad email: not an e-mail address (An email address must have an @-sign.): 'b(at)b.jp'"
+        ),
         "list.csv:4": "bad met_on: not a date (day is out of range for month): '2026-02-30'",
         "list.csv:5": "row has 4 fields but the header has 3",
     }
@@ -105,10 +107,30 @@ def test_rejected_records_keep_their_payload_and_reason(sources):
     }
 
 
-def test_an_unreadable_record_sets_the_rest_aside(sources):
-    text = "Company,Email\nA,a@a.jp\nB," + "x" * 200_000 + "\nC,c@c.jp\n"
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        ("B," + "x" * 1_000_000, "record of 1,000,003 characters, longer than 131,072"),
+        ('B,"b@b.jp,unclosed', "a quoted field is never closed (unbalanced quote)"),
+        ('B,"b@b.jp"x,oops', "unreadable CSV: ',' expected after '\"'"),
+    ],
+)
+def test_one_bad_record_is_quarantined_alone_and_reading_goes_on(sources, bad_line, reason):
+    good_after = "".join(f"C{i},c{i}@c.jp\n" for i in range(30))
+    text = "Company,Email\nA,a@a.jp\n" + bad_line + "\n" + good_after
     rows, quarantine = rows_of(text, sources)
-    assert [row["company"] for row in rows] == ["A"]
+    assert [row["company"] for row in rows] == ["A", *(f"C{i}" for i in range(30))]
     (rejected,) = quarantine.rejected
     assert rejected.record_key == "list.csv:3"
-    assert rejected.reason.startswith("unreadable CSV from here on: field larger than field limit")
+    assert rejected.reason == reason
+    payload = json.loads(rejected.payload)
+    assert payload["raw"] == (bad_line + "\n")[:2000]
+    assert payload["chars"] == len(bad_line) + 1
+
+
+def test_quoted_fields_may_span_lines_and_nul_is_dropped(sources):
+    text = 'Company,Email,Address\nA,a@a.jp,"1-2-3 Chiyoda\nTokyo ""HQ"""\nB\x00,b@b.jp,x\n'
+    rows, quarantine = rows_of(text, sources)
+    assert quarantine.rejected == []
+    assert [row["company"] for row in rows] == ["A", "B"]
+    assert [row["row_number"] for row in rows] == [2, 3]

@@ -21,7 +21,21 @@ def test_emails_are_normalised(typed, expected):
     assert normalise_email(typed) == expected
 
 
-@pytest.mark.parametrize("typed", ["sho.mori(at)hooli.example", "a@b", "a@@b.jp", "山田 太郎"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "sho.mori(at)hooli.example",
+        "a@b",
+        "a@@b.jp",
+        "山田 太郎",
+        # accepted by the old pattern: a formula, spaces, a quoted-string trick, dots
+        "=cmd|' /C calc'!A0@evil.co",
+        "a..b@c.jp",
+        ".a@c.jp",
+        "a@-c.jp",
+        "a b@c.jp",
+    ],
+)
 def test_what_is_not_an_address_is_an_error(typed):
     with pytest.raises(ValueError, match="not an e-mail address"):
         normalise_email(typed)

@@ -30,6 +30,7 @@ class Scan:
     ready: list[Candidate] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)  # no kind's glob matches: left alone
     settling: list[str] = field(default_factory=list)  # still being written: next run
+    refused: list[str] = field(default_factory=list)  # links and the like: never read
 
 
 def resolve_drop_folder(settings: Settings, sources: Sources, override: Path | None) -> Path:
@@ -50,7 +51,22 @@ def resolve_drop_folder(settings: Settings, sources: Sources, override: Path | N
 
 def _ignored(path: Path) -> bool:
     # Hidden files (.DS_Store), Office lock files (~$list.csv) and sub-folders (processed/).
-    return not path.is_file() or path.name.startswith((".", "~$"))
+    return path.name.startswith((".", "~$")) or (path.is_dir() and not path.is_symlink())
+
+
+def refusal(path: Path, folder: Path) -> str | None:
+    """Why a directory entry is not read, if it is not a plain file of the folder itself.
+
+    A link could make the import read any file the service can (`/etc/passwd`, another
+    team's export) into the warehouse and quarantine, so links are refused whatever
+    they point at; so is anything that is not a regular file or resolves elsewhere."""
+    if path.is_symlink():
+        return "a symbolic link; drop the file itself"
+    if not path.is_file():
+        return "not a regular file"
+    if path.resolve().parent != folder.resolve():
+        return "outside the drop folder"
+    return None
 
 
 def scan_drop_folder(folder: Path, sources: Sources, now: datetime) -> Scan:
@@ -59,6 +75,9 @@ def scan_drop_folder(folder: Path, sources: Sources, now: datetime) -> Scan:
     newest_ready = now.timestamp() - sources.settle_seconds
     for path in sorted(folder.iterdir()):
         if _ignored(path):
+            continue
+        if reason := refusal(path, folder):
+            scan.refused.append(f"{path.name} ({reason})")
             continue
         kind = sources.kind_of(path.name)
         if kind is None:

@@ -223,6 +223,7 @@ def import_drop_folder(
     with pipeline_lock(pipelines_dir, "nurture_files"):
         scan = scan_drop_folder(drop, sources, started)
         summary.unmatched, summary.settling = scan.unmatched, scan.settling
+        summary.refused = scan.refused
         loader = _FileLoad(warehouse, pipelines_dir, sources)
         hashes = {candidate.path: sha256_of(candidate.path) for candidate in scan.ready}
         seen = imported_hashes(warehouse, set(hashes.values()))

@@ -47,6 +47,7 @@ class ImportSummary:
     files: list[FileResult] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     settling: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
     moved_to: str | None = None
 
     def _per_kind(self, attribute: str) -> dict[str, int]:
@@ -77,6 +78,7 @@ class ImportSummary:
             "files": [asdict(result) for result in self.files],
             "unmatched": self.unmatched,
             "settling": self.settling,
+            "refused": self.refused,
             "moved_to": self.moved_to,
         }
 
@@ -94,6 +96,8 @@ class ImportSummary:
             lines.append(f"left in place, no kind's glob matches: {', '.join(self.unmatched)}")
         if self.settling:
             lines.append(f"left for the next run, still being written: {', '.join(self.settling)}")
+        if self.refused:
+            lines.append(f"refused, not read: {', '.join(self.refused)}")
         if any(r.quarantined for r in self.files):
             lines.append("quarantined rows and their reasons: ops.quarantine (source 'files')")
         return "\n".join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -10,7 +9,7 @@ from typing import Any
 
 from nurture.connectors.records import Quarantine
 from nurture.files.columns import COLUMNS
-from nurture.files.reading import Header, Record
+from nurture.files.reading import BadRecord, Header, Record
 from nurture.files.values import complete_names, normalise_email, parse_date
 
 _TYPERS: dict[str, Callable[[str | None], str | date | None]] = {
@@ -82,20 +81,18 @@ def typed_rows(
 ) -> Iterator[dict[str, Any]]:
     """Rows after the header, keyed by (file_sha256, row_number); blank lines are skipped,
     rejected records quarantined with the reason, and the load goes on."""
-    row_number = header.row_number
-    try:
-        for row_number, cells in records:
-            if not any(cell.strip() for cell in cells):
-                continue
-            try:
-                row = typed_row(header, cells)
-            except RowRejected as exc:
-                quarantine.reject(
-                    source.kind, raw_payload(header, cells), source.key(row_number), str(exc)
-                )
-                continue
-            yield {"file_sha256": source.sha256, "row_number": row_number, **row}
-    except csv.Error as exc:
-        # The rows before stay loaded; the rest of the file is set aside with the reason.
-        key = source.key(row_number + 1)
-        quarantine.reject(source.kind, "", key, f"unreadable CSV from here on: {exc}")
+    for row_number, cells in records:
+        if isinstance(cells, BadRecord):
+            payload = {"raw": cells.text, "chars": cells.chars}
+            quarantine.reject(source.kind, payload, source.key(row_number), cells.reason)
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        try:
+            row = typed_row(header, cells)
+        except RowRejected as exc:
+            quarantine.reject(
+                source.kind, raw_payload(header, cells), source.key(row_number), str(exc)
+            )
+            continue
+        yield {"file_sha256": source.sha256, "row_number": row_number, **row}
