@@ -49,3 +49,32 @@ def test_typed_rows_quarantines_with_reason_and_keeps_going():
     assert reasons[None] == "missing id"
     assert reasons["3"].startswith("bad updatedAt")
     assert all('"email"' in r.payload for r in quarantine.rejected)
+
+
+def test_quarantine_spools_rejected_records_instead_of_holding_them():
+    """200k bad rows once peaked at 3 GB: rejected records go to a spool file, and only
+    their counts stay in memory however many there are."""
+    import tracemalloc
+
+    from nurture.connectors.records import Quarantine
+
+    quarantine = Quarantine("files")
+    payload = {"会社名": "株式会社サンプル", "氏名": "山田 太郎", "note": "x" * 200}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for i in range(20_000):
+            quarantine.reject("trade_show", payload, f"list.csv:{i}", "missing email")
+        grown = sum(
+            stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename")
+        )
+    finally:
+        tracemalloc.stop()
+    assert grown < 2 * 1024 * 1024, grown  # the records themselves are ~8 MB
+    assert quarantine.count() == quarantine.count("trade_show") == 20_000
+    rows = quarantine.rows("run-1")
+    first = next(rows)
+    assert first["record_key"] == "list.csv:0" and first["reason"] == "missing email"
+    assert sum(1 for _ in rows) == 19_999
+    quarantine.reject("trade_show", "raw", "list.csv:x", "late")  # appends after reading
+    assert [r.record_key for r in quarantine][-1] == "list.csv:x"

@@ -12,7 +12,7 @@ from pathlib import Path
 from nurture.bench.common import Result, scratch_postgres
 from nurture.config import Settings, load_settings
 
-PARTS = ("extract", "load", "incremental", "memory", "scoring", "marts", "cycle")
+PARTS = ("extract", "load", "incremental", "memory", "quarantine", "scoring", "marts", "cycle")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Sizes:
     incremental_leads: int = 3_000
     incremental_rate_limits: bool = True
     memory_scale: int = 10
+    quarantine_rows: int = 100_000
     scoring_leads: int = 1_000_000
     marts_leads: int = 3_000
     marts_rounds: int = 3
@@ -43,6 +44,7 @@ QUICK = Sizes(
     incremental_leads=600,
     incremental_rate_limits=False,
     memory_scale=2,
+    quarantine_rows=5_000,
     scoring_leads=20_000,
     marts_leads=1_000,
     marts_rounds=1,
@@ -99,6 +101,15 @@ def run_bench(
         progress(f"memory: Marketo sync at two sizes ({sizes.memory_scale}x), one process each")
         with tempfile.TemporaryDirectory(dir=home) as work:
             results.append(bench_memory(sizes.seed, Path(work), sizes.memory_scale))
+    if "quarantine" in parts:
+        from nurture.bench.quarantine import bench_quarantine
+
+        progress(
+            f"quarantine: file import of {sizes.quarantine_rows:,} and "
+            f"{sizes.quarantine_rows * 10:,} bad rows, one process each"
+        )
+        with tempfile.TemporaryDirectory(dir=home) as work:
+            results.append(bench_quarantine(Path(work), sizes.quarantine_rows))
     if "scoring" in parts:
         from nurture.bench.scoring import bench_scoring
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,11 +36,19 @@ class Rejected:
 
 
 class Quarantine:
-    """Collects rejected records of one sync run (few by nature, so kept in memory)."""
+    """Collects the rejected records of one run, spooled to a temporary file as JSON lines:
+    a file of 1M bad rows must not hold 1M records in memory. Only counts stay in memory;
+    `rows` reads the spool back a record at a time for the load into `ops.quarantine`."""
+
+    SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.rejected: list[Rejected] = []
+        self._counts: dict[str, int] = {}
+        # lives as long as the run's Quarantine; closed (and deleted) when collected
+        self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=self.SPOOL_IN_MEMORY_BYTES, mode="w+", encoding="utf-8"
+        )
 
     def reject(self, obj: str, record: Any, key: Any, reason: str) -> None:
         payload = (
@@ -46,12 +56,36 @@ class Quarantine:
             if isinstance(record, str)
             else json.dumps(record, default=str, ensure_ascii=False)
         )
-        self.rejected.append(
-            Rejected(self.source, obj, None if key in (None, "") else str(key), reason, payload)
-        )
+        key = None if key in (None, "") else str(key)
+        rejected = Rejected(self.source, obj, key, reason, payload)
+        self._spool.write(json.dumps(dataclasses.astuple(rejected), ensure_ascii=False) + "\n")
+        self._counts[obj] = self._counts.get(obj, 0) + 1
 
     def count(self, obj: str | None = None) -> int:
-        return sum(1 for r in self.rejected if obj is None or r.object == obj)
+        return sum(self._counts.values()) if obj is None else self._counts.get(obj, 0)
+
+    @property
+    def objects(self) -> list[str]:
+        return sorted(self._counts)
+
+    def __iter__(self) -> Iterator[Rejected]:
+        """The rejected records in the order they came, read back from the spool."""
+        self._spool.flush()
+        self._spool.seek(0)
+        try:
+            for line in self._spool:
+                yield Rejected(*json.loads(line))
+        finally:
+            self._spool.seek(0, 2)  # further rejects append
+
+    @property
+    def rejected(self) -> list[Rejected]:
+        """All of them as a list: for small runs and tests; loads iterate instead."""
+        return list(self)
+
+    def rows(self, run_id: str) -> Iterator[dict[str, Any]]:
+        for rejected in self:
+            yield rejected.as_row(run_id)
 
 
 def parse_timestamp(value: Any) -> datetime | None:

@@ -7,6 +7,7 @@ from typing import Any
 import dlt
 
 from nurture.connectors.records import Quarantine
+from nurture.load.arrow_pages import LOAD_FILE_FORMAT
 from nurture.load.locks import pipeline_lock
 from nurture.warehouse import Warehouse
 
@@ -32,10 +33,10 @@ def write_ops(
             run_rows, name="sync_runs", primary_key=("run_id", "object"), write_disposition="merge"
         ),
     ]
-    if quarantine.rejected:
+    if quarantine.count():
         resources.append(
             dlt.resource(
-                [r.as_row(run_id) for r in quarantine.rejected],
+                quarantine.rows(run_id),  # streamed from the spool, not a list
                 name="quarantine",
                 primary_key=QUARANTINE_KEY,
                 write_disposition="merge",
@@ -45,4 +46,6 @@ def write_ops(
         if pipeline.has_pending_data:
             # a run killed mid-load left a package: `run` would load only that one
             pipeline.run()
-        pipeline.run(resources)
+        # Parquet, as the raw loads: DuckDB's default (INSERT statements) parses the whole
+        # quarantine as SQL text, gigabytes for a file of bad rows
+        pipeline.run(resources, loader_file_format=LOAD_FILE_FORMAT)

@@ -125,7 +125,7 @@ def run_sync(
         run_id=run_id,
         until=until.isoformat(),
         rows=rows,
-        quarantined={obj: quarantine.count(obj) for obj in {r.object for r in quarantine.rejected}},
+        quarantined={obj: quarantine.count(obj) for obj in quarantine.objects},
         calls=client.http.stats.as_dict(),
     )
     run_rows = [
