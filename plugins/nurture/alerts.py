@@ -142,6 +142,10 @@ def failure_message(context: Mapping[str, Any], secrets: Iterable[str] = ()) -> 
     run_id = str(context.get("run_id") or getattr(ti, "run_id", None) or "?")
     task_id = getattr(ti, "task_id", None)
     error = context.get("exception") or context.get("reason")
+    if isinstance(error, BaseException):
+        from nurture.retryable import root_cause
+
+        error = root_cause(error)  # not dlt's "failed at step=extract" wrapper
     # redacted before it is cut, so no secret is cut into a part the patterns miss
     first = _shorten(redact(error_first_line(error), secrets))
     first = mrkdwn_escape(first).replace("`", "'")

@@ -55,6 +55,20 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         todo += [current.__cause__, current.__context__, getattr(current, "exception", None)]
 
 
+def root_cause(exc: BaseException) -> BaseException:
+    """The error a person should read: dlt wraps what failed in a step (`PipelineStepFailed`,
+    `ResourceExtractionError`) whose first line names only the step; this is the first
+    error of the chain that dlt did not raise itself, else `exc`."""
+    current: BaseException | None = exc
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if not type(current).__module__.startswith("dlt"):
+            return current
+        current = getattr(current, "exception", None) or current.__cause__
+    return exc
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when trying again later may succeed (anywhere in the exception's chain)."""
     import httpx

@@ -176,3 +176,24 @@ def test_dlt_sends_no_usage_events(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "None"
+
+
+def test_a_failed_sync_is_recorded_with_its_reason(sandbox, warehouse_settings):
+    """`ops.sync_runs` once held successes only: a run that failed left no trace there."""
+    import socket
+
+    _, until, _, _ = sandbox
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    conn = connection("hubspot", dead, until)
+    conn.extra.update(max_attempts=1)
+    with pytest.raises(Exception, match="ConnectError"):
+        run_sync("hubspot", warehouse_settings, until=until, conn=conn)
+    failed = get_warehouse(warehouse_settings).query(
+        "select run_id, object, status, error from ops.sync_runs where status = 'failed'"
+    )
+    assert len(failed) == 1
+    row = failed.iloc[0]
+    assert row["object"] == "(run)" and row["run_id"].startswith(f"hubspot:{until.isoformat()}")
+    assert "ConnectError" in row["error"] and "\n" not in row["error"]

@@ -15,7 +15,7 @@ from nurture.connectors.records import Quarantine
 from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
 from nurture.load.locks import pipeline_lock
 from nurture.load.ops_tables import write_ops
-from nurture.warehouse import get_warehouse
+from nurture.warehouse import Warehouse, get_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -98,27 +98,11 @@ def run_sync(
     client, dlt_source = _client_and_source(
         source, conn, since or history_start, until, lookback, quarantine, backfill
     )
-    with pipeline_lock(pipelines_dir, f"nurture_{source}"):
-        try:
-            pipeline = dlt.pipeline(
-                pipeline_name=f"nurture_{source}",
-                destination=warehouse.dlt_destination(),
-                dataset_name=f"raw_{source}",
-                pipelines_dir=pipelines_dir,
-                progress="log",
-            )
-            if pipeline.has_pending_data:
-                # A run killed after extracting left packages behind; dlt's `run` would only
-                # load those and skip this run's data, so finish them first (they merge).
-                log.warning("sync %s: loading the packages an interrupted run left", source)
-                pipeline.run()
-            pipeline.run(
-                as_arrow(dlt_source),
-                loader_file_format=LOAD_FILE_FORMAT,
-            )
-            row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
-        finally:
-            client.close()
+    try:
+        row_counts = _load(source, client, dlt_source, warehouse, pipelines_dir)
+    except Exception as exc:
+        _record_failure(warehouse, pipelines_dir, quarantine, run_id, source, until, started, exc)
+        raise
     rows = {name: n for name, n in row_counts.items() if not name.startswith("_dlt")}
     summary = SyncSummary(
         source=source,
@@ -141,12 +125,80 @@ def run_sync(
             "pages": summary.calls["pages"],
             "retries": summary.calls["retries"],
             "status": "success",
+            "error": None,
         }
         for obj in sorted(set(rows) | set(summary.quarantined)) or ["(none)"]
     ]
     write_ops(warehouse, pipelines_dir, quarantine, run_id, run_rows)
     log.info("sync %s: %s", source, summary.as_dict())
     return summary
+
+
+FAILED_RUN_OBJECT = "(run)"
+
+
+def _record_failure(
+    warehouse: Warehouse,
+    pipelines_dir: str,
+    quarantine: Quarantine,
+    run_id: str,
+    source: str,
+    until: datetime,
+    started: datetime,
+    exc: BaseException,
+) -> None:
+    """A failed run in `ops.sync_runs` (status `failed`, the error's first line), with what
+    it quarantined before failing. Each failed attempt keeps a row of its own (its run id
+    ends with `:failed:<start>`), so a re-run that succeeds leaves the failures' history.
+    Best effort: the warehouse may be what failed."""
+    from nurture.alerts import error_first_line
+    from nurture.connectors.http import redact_url_secrets
+    from nurture.retryable import root_cause
+
+    row = {
+        "run_id": f"{run_id}:failed:{started.isoformat()}",
+        "source": source,
+        "object": FAILED_RUN_OBJECT,
+        "logical_date": until,
+        "started_at": started,
+        "finished_at": datetime.now(UTC),
+        "rows_loaded": 0,
+        "rows_quarantined": quarantine.count(),
+        "pages": 0,
+        "retries": 0,
+        "status": "failed",
+        "error": redact_url_secrets(error_first_line(root_cause(exc)))[:1000],
+    }
+    try:
+        write_ops(warehouse, pipelines_dir, quarantine, run_id, [row])
+    except Exception as ops_error:  # the original error is the one to raise
+        log.warning("sync %s: could not record the failed run: %s", source, ops_error)
+
+
+def _load(
+    source: str, client: Any, dlt_source: Any, warehouse: Warehouse, pipelines_dir: str
+) -> dict[str, int]:
+    with pipeline_lock(pipelines_dir, f"nurture_{source}"):
+        try:
+            pipeline = dlt.pipeline(
+                pipeline_name=f"nurture_{source}",
+                destination=warehouse.dlt_destination(),
+                dataset_name=f"raw_{source}",
+                pipelines_dir=pipelines_dir,
+                progress="log",
+            )
+            if pipeline.has_pending_data:
+                # A run killed after extracting left packages behind; dlt's `run` would only
+                # load those and skip this run's data, so finish them first (they merge).
+                log.warning("sync %s: loading the packages an interrupted run left", source)
+                pipeline.run()
+            pipeline.run(
+                as_arrow(dlt_source),
+                loader_file_format=LOAD_FILE_FORMAT,
+            )
+            return dict(pipeline.last_trace.last_normalize_info.row_counts)
+        finally:
+            client.close()
 
 
 def _as_utc(value: Any) -> datetime | None:
