@@ -94,9 +94,11 @@ class ParquetCopyJob(PostgresParquetCopyJob):
         super().run()
 
 
-# Above this many staged rows the keys are not read back (they would be held in memory
-# at once); the merge de-duplicates as dlt does.
+# Above this many staged rows, or key columns this large, the keys are not read back (they
+# would be held in memory at once: a million quarantined rows' four text keys made an
+# import's peak grow with its bad rows); the merge de-duplicates in the warehouse instead.
 MAX_ROWS_TO_PROVE_UNIQUE = 2_000_000
+MAX_KEY_BYTES_TO_PROVE_UNIQUE = 32 * 1024 * 1024
 _DEDUPLICATED = "x-stage-data-deduplicated"  # dlt's hint: the merge then skips its dedup
 
 
@@ -117,9 +119,11 @@ def staged_key_rows(files: Sequence[Path], keys: Sequence[str]) -> tuple[int, in
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    counts = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    metadata = [pq.ParquetFile(f).metadata for f in files]
+    counts = [m.num_rows for m in metadata]
     rows = sum(counts)
-    if rows > MAX_ROWS_TO_PROVE_UNIQUE:
+    too_big = _key_bytes(metadata, keys) > MAX_KEY_BYTES_TO_PROVE_UNIQUE
+    if rows > MAX_ROWS_TO_PROVE_UNIQUE or too_big:
         return None
     tables = [pq.read_table(f, columns=list(keys)) for f, n in zip(files, counts, strict=True) if n]
     if not tables:
@@ -128,6 +132,19 @@ def staged_key_rows(files: Sequence[Path], keys: Sequence[str]) -> tuple[int, in
     if len(keys) == 1:  # a hash set over one column, several times faster than a group-by
         return rows, len(pc.unique(key_table.column(0)))
     return rows, key_table.group_by(list(keys)).aggregate([]).num_rows
+
+
+def _key_bytes(metadata: Sequence[Any], keys: Sequence[str]) -> int:
+    """The key columns' uncompressed size over the files, from their Parquet footers."""
+    total = 0
+    for meta in metadata:
+        for group in range(meta.num_row_groups):
+            row_group = meta.row_group(group)
+            for i in range(row_group.num_columns):
+                column = row_group.column(i)
+                if column.path_in_schema in keys:
+                    total += column.total_uncompressed_size
+    return total
 
 
 class StagedKeysCheck(SqlJobClientBase):
