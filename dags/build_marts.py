@@ -24,7 +24,8 @@ from nurture.transform.layers import LAYERS, layer_operator
 
 
 @dag(
-    schedule=RAW_ASSETS["marketo"] & RAW_ASSETS["hubspot"] & RAW_ASSETS["salesforce"],
+    schedule=(RAW_ASSETS["marketo"] & RAW_ASSETS["hubspot"] & RAW_ASSETS["salesforce"])
+    | RAW_ASSETS["files"],
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

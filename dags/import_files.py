@@ -11,8 +11,10 @@ row_number); the file is recorded in `raw_files.imported_files` and moved to
 `processed/<date>/`. The same content dropped again changes nothing. Rows without an
 e-mail or with a bad date, and files that cannot be decoded or have no e-mail header,
 land in `ops.quarantine` (source `files`) and the import goes on. The GX gate of the
-kinds that received rows must pass before the `raw_files` Asset is updated; a run with
-nothing new skips the gate and leaves the Asset alone.
+kinds that received rows must pass before the `raw_files` Asset is updated, which
+schedules `build_marts`: the people in the files join identity resolution, `dim_lead`,
+scoring and the MQL feed. A run with nothing new skips the gate and leaves the Asset
+alone.
 """
 
 from airflow.sdk import dag, get_current_context, task

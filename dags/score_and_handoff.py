@@ -1,7 +1,12 @@
 """
 ### score_and_handoff
 
-Scores every lead with `include/scoring/rules.yaml` as of the logical date, writes
+First `marts_gate`: the Great Expectations suites on the marts scoring reads
+(`include/gx/marts.*.json`: `dim_lead` not empty, lead ids present and unique, score
+inputs within their values; engagement events keyed and dated). A failure stops the
+run before anything is scored, with the expectation, column and row count as reason.
+
+Then scores every lead with `include/scoring/rules.yaml` as of the logical date, writes
 `marts.fct_lead_scores` and enqueues new MQLs in `ops.mql_outbox` (keyed by lead and
 cycle, in the same transaction), rebuilds the dbt models that read the scores
 (lifecycle stages, funnel; cosmos, `source:scoring+`), assigns each new MQL its owner
@@ -33,6 +38,13 @@ from nurture.transform.layers import SCORE_DEPENDENT, layer_operator
     doc_md=__doc__,
 )
 def score_and_handoff():
+    @task
+    def marts_gate() -> dict:
+        """Great Expectations on the marts scoring reads; bad data fails the run here."""
+        from nurture.orchestration import marts_gate_task
+
+        return marts_gate_task()
+
     @task(outlets=[MQL_OUTBOX])
     def score() -> dict:
         from nurture.orchestration import scoring_task
@@ -80,7 +92,7 @@ def score_and_handoff():
 
         return handoff_target_task("slack", get_current_context())
 
-    score() >> plan() >> score_marts
+    marts_gate() >> score() >> plan() >> score_marts
     score_marts >> assign_owners() >> salesforce() >> hubspot() >> csv_feed() >> slack()
 
 

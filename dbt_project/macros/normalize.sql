@@ -1,33 +1,28 @@
 {#-
     Text normalisation for identity resolution (DESIGN.md, "Marts": dim_lead).
 
-    to_half_width(expr): Unicode NFKC where the adapter has it (PostgreSQL 13+
-    normalize(..., nfkc)); elsewhere (DuckDB) a translate() of the forms that
-    matter for e-mails and company names: full-width ASCII U+FF01-FF5E, the
-    ideographic space U+3000 and the no-break space, plus the enclosed ㈱/㈲.
+    nfkc(expr): Unicode NFKC, the same on every warehouse: PostgreSQL's
+    normalize(..., nfkc); on DuckDB, which has only NFC, the function nurture_nfkc that
+    the dbt-duckdb plugin nurture.transform.duckdb_nfkc registers (profiles.yml),
+    Python's unicodedata.normalize('NFKC', ...). Full-width ＡＢＣ and spaces,
+    half-width ｶﾀｶﾅ, ㈱ ㍿ and the other compatibility forms all fold alike, so both
+    warehouses resolve the same people.
+    to_half_width(expr): the name the identity macros use, = nfkc(expr).
 -#}
-{% macro to_half_width(expr) -%}
-    {{ return(adapter.dispatch('to_half_width', 'nurture')(expr)) }}
+{% macro nfkc(expr) -%}
+    {{ return(adapter.dispatch('nfkc', 'nurture')(expr)) }}
 {%- endmacro %}
 
-{% macro default__to_half_width(expr) -%}
-    replace(
-        replace(
-            translate(
-                {{ expr }},
-                '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　 ',
-                '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~  '
-            ),
-            '㈱',
-            '(株)'
-        ),
-        '㈲',
-        '(有)'
-    )
-{%- endmacro %}
-
-{% macro postgres__to_half_width(expr) -%}
+{% macro default__nfkc(expr) -%}
     normalize({{ expr }}, nfkc)
+{%- endmacro %}
+
+{% macro duckdb__nfkc(expr) -%}
+    nurture_nfkc({{ expr }})
+{%- endmacro %}
+
+{% macro to_half_width(expr) -%}
+    {{ nfkc(expr) }}
 {%- endmacro %}
 
 

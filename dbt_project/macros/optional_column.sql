@@ -37,3 +37,22 @@
     {%- set value = 'trim(' ~ optional_column(column_names, column_name, dbt.type_string()) ~ ')' -%}
     nullif({{ 'lower(' ~ value ~ ')' if lower else value }}, '')
 {%- endmacro %}
+
+{#-
+    source_or_empty(source_name, table_name, columns): the source table, or, when it has
+    not been created yet, an empty relation with `columns` ({name: type}). Dropped-file
+    kinds each get their table on their first import: a trade-show list alone leaves
+    raw_files.business_cards missing, and the models reading it must still build.
+-#}
+{% macro source_or_empty(source_name, table_name, columns) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if execute and load_relation(relation) is none -%}
+        (select
+        {%- for name, data_type in columns.items() %}
+            cast(null as {{ data_type }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        where 1 = 0) as {{ table_name }}_not_loaded_yet
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}

@@ -21,7 +21,7 @@
 {#-
     normalize_person_name(last_name, first_name): a match key for a full name, family
     name first (the Japanese order; English names are held the same way in the
-    last/first fields): half-width (NFKC on PostgreSQL), lower case, every space
+    last/first fields): NFKC (macro nfkc, every warehouse), lower case, every space
     (ASCII, full-width, ideographic) and the separators ・ . , removed; null unless both
     parts are known (a bare family name is too weak to merge people on).
 -#}

@@ -6,13 +6,20 @@
     leading zeros of phone and postal codes: staging renames and types only.
 -#}
 {% macro stg_file_rows(kind) -%}
+{%- set raw = source_or_empty('files', kind, {
+    'file_sha256': dbt.type_string(),
+    'row_number': 'bigint',
+    'email': dbt.type_string(),
+    '_dlt_load_id': dbt.type_string(),
+}) -%}
 {%- set raw_columns = relation_column_names(source('files', kind)) -%}
 
 with
 
+-- empty until the first file of this kind is imported
 source as (
 
-    select * from {{ source('files', kind) }}
+    select * from {{ raw }}
 
 ),
 

@@ -184,6 +184,17 @@ def files_gate_task(summary: dict[str, Any]) -> dict[str, int]:
     return checked
 
 
+# The marts the scorer reads (nurture.scoring.run): their suites are include/gx/marts.*.json
+MARTS_GATE = "marts."
+
+
+@fail_fast
+def marts_gate_task() -> dict[str, int]:
+    """The GX gate on the marts scoring reads: a failure stops scoring and the handoff,
+    naming the expectation, column and how many rows broke it."""
+    return gate_task(MARTS_GATE)
+
+
 @fail_fast
 def freshness_check_task(context: dict[str, Any]) -> dict[str, Any]:
     """How old each source's newest row is at the window end: warn on Slack, fail past

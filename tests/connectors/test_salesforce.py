@@ -137,7 +137,8 @@ def test_csv_stream_keeps_quoted_line_breaks_across_tiny_chunks():
 def test_spec_declares_every_object_with_id_and_cursor():
     assert {o.table for o in SOBJECTS} >= {"leads", "opportunity_history", "users"}
     for obj in SOBJECTS:
-        assert next(iter(obj.fields)) == "Id" and obj.fields["SystemModstamp"] == "timestamp"
+        # history objects (LeadHistory) have no SystemModstamp: their cursor is CreatedDate
+        assert next(iter(obj.fields)) == "Id" and obj.fields[obj.cursor] == "timestamp"
         assert ("IsDeleted" in obj.fields) == (obj.name != "User")
     with pytest.raises(ValueError, match="unknown field kind"):
         sobject("Lead", "leads", "Score:money")

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from nurture.alerts import failure_message, redact, task_failure_alert
-from nurture.escaping import mrkdwn as mrkdwn_escape
 from nurture.connections import connection_env
+from nurture.escaping import mrkdwn as mrkdwn_escape
 from nurture.sandbox.server import free_port, running_sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -243,6 +243,14 @@ TABLES: dict[str, Columns] = {
         ("is_active", "boolean"),
         deletable=False,
     ),
+    # field history has no SystemModstamp (its rows are never modified); none loaded yet
+    "raw_salesforce.lead_history": [
+        ("id", "varchar"),
+        *_text("lead_id", "field", "old_value", "new_value"),
+        ("created_date", TSTZ),
+        ("is_deleted", "boolean"),
+        *DLT_COLUMNS,
+    ],
     "raw_files.trade_show": FILE_ROW_COLUMNS,
     # an export without the free-form columns: no extra yet
     "raw_files.business_cards": [c for c in FILE_ROW_COLUMNS if c[0] != "extra"],
@@ -1285,7 +1293,8 @@ def _latest(rows: Iterable[dict[str, Any]], key: str, updated: str) -> list[dict
 
 
 def expected_identity_keys(world: RawWorld) -> set[str]:
-    """Normalised e-mails, plus "<source>:<id>" for records without one."""
+    """Normalised e-mails, plus "<source>:<id>" for records without one (MA, CRM, SFA
+    records and dropped-file rows)."""
     keys: set[str] = set()
     for table, source, updated in (
         ("raw_salesforce.leads", "salesforce", "system_modstamp"),
@@ -1294,6 +1303,9 @@ def expected_identity_keys(world: RawWorld) -> set[str]:
     ):
         for row in _latest(world.rows[table], "id", updated):
             keys.add(normalize_email(row["email"]) or f"{source}:{row['id']}")
+    # people of dropped files (their e-mails are never empty)
+    for table in ("raw_files.trade_show", "raw_files.business_cards"):
+        keys.update(normalize_email(row["email"]) for row in world.rows.get(table, []))
     return keys
 
 

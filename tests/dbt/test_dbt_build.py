@@ -272,6 +272,7 @@ STAGING_KEYS = {
             "users",
         )
     },
+    "stg_salesforce__lead_histories": ("raw_salesforce.lead_history", ("id",)),
     "stg_files__trade_show": ("raw_files.trade_show", ("file_sha256", "row_number")),
     "stg_files__business_cards": ("raw_files.business_cards", ("file_sha256", "row_number")),
     "stg_files__imported_files": ("raw_files.imported_files", ("sha256",)),

@@ -101,10 +101,11 @@ def assert_equals_world(settings: Settings, path: Path) -> None:
     for obj in SOBJECTS:
         world = world_rows(path, obj)
         frame = table(settings, obj)
-        stamp = list(obj.fields).index("SystemModstamp")
+        stamp = list(obj.fields).index(obj.cursor)
         assert len(frame) == len(world), obj.table
         assert set(frame["id"]) == set(world), obj.table
-        loaded = {r.id: utc(r.system_modstamp) for r in frame.itertuples()}
+        column = "created_date" if obj.cursor == "CreatedDate" else "system_modstamp"
+        loaded = {r.id: utc(getattr(r, column)) for r in frame.itertuples()}
         assert loaded == {i: row[stamp] for i, row in world.items()}, obj.table
         if "IsDeleted" in obj.fields:
             assert set(frame.loc[frame["is_deleted"], "id"]) == deleted_ids(path, obj), obj.table
@@ -192,7 +193,7 @@ def test_backfill_loads_exactly_its_window(sandbox, pristine, warehouse_settings
     )
     loaded = 0
     for obj in SOBJECTS:
-        stamp = list(obj.fields).index("SystemModstamp")
+        stamp = list(obj.fields).index(obj.cursor)
         expected = {
             record_id
             for record_id, row in world_rows(pristine, obj).items()

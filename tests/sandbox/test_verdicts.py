@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nurture.sandbox.app import create_app
-from nurture.sandbox.verdicts import OUTCOMES
+from nurture.sandbox.clock import ANCHOR
+from nurture.sandbox.verdicts import NEVER_SHARE, OUTCOMES
 
 AUTH = {"Authorization": "Bearer test-token"}
 API = "/services/data/v61.0"
@@ -89,9 +90,18 @@ def test_almost_every_handed_lead_gets_a_verdict(worlds) -> None:  # type: ignor
     leads = _handed(client)
     assert len(leads) == HANDED
     decided = [r for r in leads.values() if r["Status"] in STATUSES | {CONVERTED}]
-    # 40% a day from the second day on: 0.6 ** 11 leaves about 0.4% waiting.
-    assert len(decided) >= HANDED - 3
-    assert sum(d.get(f"sales_{v}", 0) for d in days for v in OUTCOMES) == len(decided)
+    # sales answer after a lognormal response time (median 18 h; 12 days is far in its
+    # tail) or, for NEVER_SHARE of the leads, never: those still wait
+    never = HANDED * NEVER_SHARE
+    assert never / 3 <= HANDED - len(decided) <= 2 * never + 3
+    # the day's counts also hold verdicts on the built world's own hand-offs still open
+    answered = _soql(
+        client,
+        "SELECT Id FROM Task WHERE Subject LIKE 'Call:%' AND CreatedDate >= "
+        f"{ANCHOR.isoformat()}T00:00:00Z",
+    )
+    assert sum(d.get(f"sales_{v}", 0) for d in days for v in OUTCOMES) == len(answered)
+    assert len(answered) >= len(decided)
     assert {r["Status"] for r in decided} >= STATUSES
 
 
@@ -106,8 +116,10 @@ def test_each_verdict_is_one_completed_task_by_the_owner(worlds) -> None:  # typ
         "WHERE Subject LIKE 'Call:%' ORDER BY Id",
     )
     by_lead: dict[str, list[dict[str, Any]]] = {}
+    ids = {r["Id"] for r in handed}
     for t in tasks:
-        by_lead.setdefault(t["WhoId"], []).append(t)
+        if t["WhoId"] in ids:  # not the built world's own hand-offs
+            by_lead.setdefault(t["WhoId"], []).append(t)
     assert set(by_lead) == set(leads) | converted
     assert all(len(v) == 1 and v[0]["Status"] == "Completed" for v in by_lead.values())
     assert len({t["Id"] for t in tasks}) == len(tasks)

@@ -134,13 +134,13 @@ def test_grades_and_mql_rule(scores):
 
 def test_reasons_in_words_with_points(scores):
     assert scores.loc["vp", "top_reasons"] == (
-        "fill out form ×2 (+30); industry Software (+20); company size 5000+ (+20)"
+        "filled in 2 forms (+30); industry Software (+20); company size 5000+ (+20)"
     )
     assert scores.loc["rival", "top_reasons"] == (
         "competitor domain (-50); senior decision maker (+20); department sales (+6)"
     )
     assert scores.loc["free", "top_reasons"] == (
-        "free-mail address (-15); careers pages ×2 (-7.5); industry Retail (+6)"
+        "free-mail address (-15); visited 2 careers pages (-7.5); industry Retail (+6)"
     )
     assert "unsubscribed (-40)" in scores.loc["gone", "top_reasons"]
     assert scores.loc["quiet", "top_reasons"] == ""

@@ -11,7 +11,7 @@ world's system tables with the same rules the dbt models apply:
   `company_size_bands`; `funnel_stage` and `is_converted` from the Salesforce leads and
   opportunities only (Lead Status, IsConverted, ConvertedOpportunityId, IsWon).
 - `marts.fct_engagement_events`: Marketo activities of touch types, named by the
-  `marketo_activity_types` seed.
+  `marketo_activity_types` seed, with the new program status and programme channel.
 - `intermediate.int_lifecycle_stage_history`: the Salesforce lead-status verdicts (sal,
   recycled, disqualified) and conversions (sql).
 
@@ -119,7 +119,8 @@ from people
 order by person_id
 """
 EVENTS_SQL = """
-select 'lead-' || m.person_id as lead_id, t.activity_type, a.webpage_url,
+select 'lead-' || m.person_id as lead_id, t.activity_type,
+    a.new_status as program_status, a.channel, a.webpage_url,
     a.activity_date at time zone 'UTC' as occurred_at
 from activities as a
 inner join mkto_lead as m on m.id = a.lead_id
@@ -150,7 +151,8 @@ TABLES = {
         funnel_stage varchar, is_converted boolean, is_unsubscribed boolean,
         is_email_invalid boolean, is_deleted boolean, created_at timestamp with time zone""",
     "marts.fct_engagement_events": """lead_id varchar, activity_type varchar,
-        webpage_url varchar, occurred_at timestamp with time zone""",
+        program_status varchar, channel varchar, webpage_url varchar,
+        occurred_at timestamp with time zone""",
     "intermediate.int_lifecycle_stage_history": """lead_id varchar, stage varchar,
         entered_at timestamp with time zone""",
 }

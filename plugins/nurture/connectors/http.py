@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -13,6 +14,34 @@ from typing import Any
 import httpx
 
 log = logging.getLogger(__name__)
+
+# Credentials some APIs take in the query string (Marketo's identity call takes the
+# client secret there), as httpx logs each request's URL at INFO.
+_SECRET_PARAMS = re.compile(
+    r"(?i)\b(client_secret|client_id|password|access_token|refresh_token|api_key|hapikey|"
+    r"token|secret)=[^&\s\"']*"
+)
+
+
+def redact_url_secrets(text: str) -> str:
+    """`text` with the values of credential query parameters replaced by `***`."""
+    return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+class RedactUrlSecrets(logging.Filter):
+    """Rewrites a record whose message carries a credential query parameter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact_url_secrets(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+for _logger in ("httpx", "httpcore"):
+    if not any(isinstance(f, RedactUrlSecrets) for f in logging.getLogger(_logger).filters):
+        logging.getLogger(_logger).addFilter(RedactUrlSecrets())
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 

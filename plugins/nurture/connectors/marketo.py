@@ -16,7 +16,12 @@ from typing import Any
 import dlt
 
 from nurture.connections import ApiConnection
-from nurture.connectors.http import ApiError, RetryingClient, SlidingWindowLimiter
+from nurture.connectors.http import (
+    ApiError,
+    RetryingClient,
+    SlidingWindowLimiter,
+    retry_options,
+)
 from nurture.connectors.records import Quarantine, materialized, parse_timestamp, typed_pages
 from nurture.connectors.windows import window_cursor, window_start
 
@@ -71,6 +76,8 @@ PROGRAM_TYPES = {
     "updatedAt": "timestamp",
     "startDate": "timestamp",
     "endDate": "timestamp",
+    "period_cost": "float",
+    "period_cost_count": "int",
 }
 EMAIL_TYPES = {"id": "int", "program_id": "int", "createdAt": "timestamp", "updatedAt": "timestamp"}
 ASSET_PAGE = 200  # the Asset API's maxReturn ceiling
@@ -98,6 +105,7 @@ class MarketoClient:
             on_unauthorized=self._expire_token,
             limiter=SlidingWindowLimiter(max(1, limit - 2), 20.0),
             timeout=conn.timeout_seconds,
+            **retry_options(conn.extra),
         )
 
     def close(self) -> None:
@@ -124,9 +132,17 @@ class MarketoClient:
                     "/identity/oauth/token", authenticated=False, params=params
                 )
             except ApiError as exc:
+                if exc.status in (400, 401, 403):
+                    raise ApiError(
+                        f"Marketo identity refused the client credentials ({exc}); check "
+                        "the connection's login (client id) and password (client secret).",
+                        status=exc.status,
+                    ) from exc
+                # no answer, or a server error: the credentials were never judged
                 raise ApiError(
-                    f"Marketo identity refused the client credentials ({exc}); "
-                    "check the connection's login (client id) and password (client secret)."
+                    f"Marketo identity at {self.conn.base_url} could not be reached ({exc}); "
+                    "check the connection's host and that Marketo is up.",
+                    status=exc.status,
                 ) from exc
             body = response.json()
             if "access_token" in body:
@@ -401,8 +417,14 @@ def _flatten_attributes(activity: dict[str, Any]) -> dict[str, Any]:
 
 def _flatten_asset(asset: dict[str, Any]) -> dict[str, Any]:
     """Nested asset fields to columns: an email's subject text and program (its folder),
-    a program's tags as `tag_<type>` (e.g. the content type of its creative)."""
-    row = {k: v for k, v in asset.items() if k not in ("subject", "folder", "tags")}
+    a program's tags as `tag_<type>` (e.g. the content type of its creative) and its
+    period `costs` ([{startDate, cost, note}]) as `period_cost` (their sum) and
+    `period_cost_count`; a program listed without `costs` has neither."""
+    row = {k: v for k, v in asset.items() if k not in ("subject", "folder", "tags", "costs")}
+    costs = asset.get("costs")
+    if isinstance(costs, list):
+        row["period_cost"] = float(sum(float(c.get("cost") or 0) for c in costs))
+        row["period_cost_count"] = len(costs)
     subject = asset.get("subject")
     if isinstance(subject, dict):
         row["subject"] = subject.get("value")

@@ -53,24 +53,30 @@ class SObject:
     name: str
     table: str
     fields: Mapping[str, str]
+    cursor: str = CURSOR  # the incremental field (history objects have no SystemModstamp)
 
     def columns(self) -> dict[str, dict[str, str]]:
         """dlt column hints, so every declared column exists with its type, even all null."""
         return {name: {"data_type": DLT_TYPES[kind]} for name, kind in self.fields.items()}
 
 
-def sobject(name: str, table: str, specs: str, deletable: bool = True) -> SObject:
+def sobject(
+    name: str, table: str, specs: str, deletable: bool = True, history: bool = False
+) -> SObject:
     """An `SObject` from whitespace-separated `Field` or `Field:kind` specs (kind defaults
     to text). Every object has `Id` and the audit timestamps; all but User have `IsDeleted`.
+    A field history object (`history`) is never modified: it has `CreatedDate` only, which
+    is its cursor.
     """
-    audit = f"CreatedDate:timestamp {CURSOR}:timestamp" + (" IsDeleted:bool" if deletable else "")
+    stamps = "CreatedDate:timestamp" + ("" if history else f" {CURSOR}:timestamp")
+    audit = stamps + (" IsDeleted:bool" if deletable else "")
     kinds = {}
     for spec in f"Id {specs} {audit}".split():
         field_name, _, kind = spec.partition(":")
         if (kind or "text") not in DLT_TYPES:
             raise ValueError(f"{name}.{field_name}: unknown field kind {kind!r}")
         kinds[field_name] = kind or "text"
-    return SObject(name, table, kinds)
+    return SObject(name, table, kinds, "CreatedDate" if history else CURSOR)
 
 
 # The fields the sandbox serves (sandbox/world.py TABLES), all standard in a real org but
@@ -95,8 +101,8 @@ SOBJECTS: tuple[SObject, ...] = (
     sobject(
         "Opportunity",
         "opportunities",
-        """AccountId Name StageName Amount:float CloseDate:date IsClosed:bool IsWon:bool
-        Probability:float LeadSource OwnerId""",
+        """AccountId Name Type StageName Amount:float CloseDate:date IsClosed:bool
+        IsWon:bool Probability:float LeadSource OwnerId""",
     ),
     sobject(
         "OpportunityHistory",
@@ -113,13 +119,19 @@ SOBJECTS: tuple[SObject, ...] = (
         "tasks",
         "WhoId Subject Description Status Priority ActivityDate:date OwnerId",
     ),
-    sobject("Campaign", "campaigns", "Name Type StartDate:date EndDate:date IsActive:bool"),
+    sobject(
+        "Campaign",
+        "campaigns",
+        "Name Type StartDate:date EndDate:date IsActive:bool BudgetedCost:float ActualCost:float",
+    ),
     sobject(
         "CampaignMember",
         "campaign_members",
         "CampaignId LeadId ContactId Status HasResponded:bool",
     ),
     sobject("User", "users", "Name FirstName LastName Email Title IsActive:bool", deletable=False),
+    # Lead field history: creation, Status and hand-off (Nurture_Lead_Id__c) changes
+    sobject("LeadHistory", "lead_history", "LeadId Field OldValue NewValue", history=True),
 )
 
 
@@ -431,13 +443,15 @@ class SalesforceClient:
     def modified(
         self, obj: SObject, since: datetime, until: datetime, history: bool = False
     ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of `obj` with `since <= SystemModstamp < until`, deleted rows included."""
-        where = f"{CURSOR} >= {soql_datetime(since)} AND {CURSOR} < {soql_datetime(until)}"
+        """Pages of `obj` with `since <= SystemModstamp < until` (`CreatedDate` for a
+        history object), deleted rows included."""
+        cursor = obj.cursor
+        where = f"{cursor} >= {soql_datetime(since)} AND {cursor} < {soql_datetime(until)}"
         select = f"SELECT {', '.join(obj.fields)} FROM {obj.name} WHERE {where}"
         if use_bulk(self.options, history, lambda: self.count(obj.name, where)):
             log.info("Salesforce %s: Bulk API 2.0 queryAll from %s", obj.name, since)
             return self.bulk_query_all(select)
-        return self.query_all(f"{select} ORDER BY {CURSOR}")
+        return self.query_all(f"{select} ORDER BY {cursor}")
 
 
 def sobject_resource(
@@ -453,7 +467,7 @@ def sobject_resource(
 
     def rows(
         cursor: dlt.sources.incremental[datetime] = window_cursor(
-            CURSOR, history_start, until, lookback, backfill
+            obj.cursor, history_start, until, lookback, backfill
         ),
     ) -> Iterator[Any]:
         since = window_start(cursor, history_start)
@@ -467,7 +481,7 @@ def sobject_resource(
                 obj=obj.table,
                 key="Id",
                 types=dict(obj.fields),
-                required=(CURSOR,),
+                required=(obj.cursor,),
                 quarantine=quarantine,
             )
         )

@@ -31,12 +31,16 @@ class Finding:
     column: str | None
     unexpected: int | None
     examples: list[Any]
+    rows: int | None = None
+    observed: Any = None
 
     def __str__(self) -> str:
         where = f"({self.column})" if self.column else ""
         count = f": {self.unexpected} unexpected" if self.unexpected else ""
+        seen = f": observed {self.observed}" if not count and self.observed is not None else ""
         sample = f", e.g. {self.examples[:3]}" if self.examples else ""
-        return f"{self.table}: {self.expectation}{where} failed{count}{sample}"
+        of = f" ({self.rows} rows checked)" if count and self.rows is not None else ""
+        return f"{self.table}: {self.expectation}{where} failed{count}{seen}{sample}{of}"
 
 
 def load_suite(path: Path) -> dict[str, Any]:
@@ -48,7 +52,7 @@ def load_suite(path: Path) -> dict[str, Any]:
 
 
 def suites_for(prefix: str, suites_dir: Path = SUITES_DIR) -> list[dict[str, Any]]:
-    """Suites whose table lives in a schema starting with `prefix` (e.g. `raw_marketo`)."""
+    """Suites whose table starts with `prefix` (e.g. `raw_marketo`, `marts.`)."""
     return [load_suite(p) for p in sorted(suites_dir.glob(f"{prefix}*.json"))]
 
 
@@ -98,6 +102,8 @@ def validate(warehouse: Warehouse, suite: dict[str, Any]) -> list[Finding]:
                 column=config.kwargs.get("column"),
                 unexpected=details.get("unexpected_count"),
                 examples=list(details.get("partial_unexpected_list") or []),
+                rows=details.get("element_count"),
+                observed=details.get("observed_value"),
             )
         )
     return findings

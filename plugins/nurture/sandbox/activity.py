@@ -230,7 +230,8 @@ def _email_send(
     ev.add(lead[ok], t_deliv[ok], DELIVERED, send.campaign_id, mailing[ok], variant=variant[ok] + 1)
 
     e = p.engagement[idx]
-    opened = ok & (rng.random(m) < _sigmoid(-1.1 + 0.9 * e))
+    p_open = _sigmoid(-1.1 + 0.9 * e)
+    opened = ok & (rng.random(m) < p_open)
     t_open = t_deliv + (rng.exponential(6 * 3600, m)).astype(np.int64) + 30
     mobile = (rng.random(m) < 0.45).astype(np.int32)
     ev.add(
@@ -251,6 +252,12 @@ def _email_send(
     appeal = cal.creative_appeal[creative] * 0.6**exposures
     p_click = _sigmoid(-1.6 + 0.7 * e + affinity) * appeal
     clicked = opened & (rng.random(m) < p_click)
+    # The truth behind the A/B tests: each mailing's expected unique CTR when delivered.
+    for v, mailing_id in enumerate(send.mailing_ids):
+        arm = ok & (variant == v)
+        acc = cal.click_truth.setdefault(int(mailing_id), [0.0, 0.0])
+        acc[0] += float((p_open[arm] * np.minimum(p_click[arm], 1.0)).sum())
+        acc[1] += float(arm.sum())
     st.exposures[idx[ok], creative[ok]] += 1
     t_click = t_open + rng.integers(5, 900, m)
     link = rng.choice(_CONTENT_PAGES, m)

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from nurture.sandbox import clock, lifecycle, verdicts
+from nurture.sandbox import clock, leadhistory, lifecycle, renewals, verdicts
 from nurture.sandbox import names as nm
 from nurture.sandbox.activity import Chunk, Events, LeadState, simulate
 from nurture.sandbox.campaigns import build_calendar
@@ -84,6 +84,8 @@ def advance_world(con: duckdb.DuckDBPyConnection, days: int = 1) -> dict[str, An
         for key, value in lifecycle.move_opportunities(con, seed, day_no, lo).items():
             add(key, value)
         add("marketo_leads_merged", lifecycle.merge_leads(con, seed, day_no, lo))
+        for key, value in renewals.advance_day(con, seed, day_no, lo).items():
+            add(key, value)
         for key, value in verdicts.sales_verdicts(con, seed, day_no, lo).items():
             add(key, value)
         for key, value in _updates(con, seed, day_no, lo).items():
@@ -228,14 +230,24 @@ def _updates(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: int) ->
     )
     counts["hubspot_contacts_unassociated"] = _unassociate(con, lo)
     # Leads Nurture handed over change status only by a sales verdict (``verdicts``).
+    touched = f"""not "IsDeleted" and not "IsConverted" and "Nurture_Lead_Id__c" is null
+            and {pick('"Id"', SALESFORCE_UPDATES, "sf")}
+            and not exists (select 1 from sf_task as t where t."WhoId" = sf_lead."Id"
+                            and t."Subject" like '{verdicts.HANDOFF_SUBJECT}%')"""
+    leadhistory.record(
+        con,
+        f"""select "Id" as lead_id, 'Status' as field, "Status" as old_value,
+            'Working - Contacted' as new_value,
+            greatest("SystemModstamp", {stamp('"Id"', "sf")}) as changed_at
+        from sf_lead where {touched} and "Status" = 'Open - Not Contacted'""",
+    )
     counts["salesforce_leads_updated"] = _run(
         con,
         f"""
         update sf_lead set "SystemModstamp" = greatest("SystemModstamp", {stamp('"Id"', "sf")}),
             "Status" = case "Status" when 'Open - Not Contacted' then 'Working - Contacted'
                                      else "Status" end
-        where not "IsDeleted" and not "IsConverted" and "Nurture_Lead_Id__c" is null
-            and {pick('"Id"', SALESFORCE_UPDATES, "sf")}""",
+        where {touched}""",
     )
     counts["salesforce_leads_deleted"] = _run(
         con,

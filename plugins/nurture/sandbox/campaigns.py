@@ -63,6 +63,16 @@ class EmailSend:
     mailing_ids: tuple[int, int]
 
 
+@dataclass(frozen=True)
+class CostPeriod:
+    """One Marketo program period cost (the asset API's ``costs`` entry)."""
+
+    campaign_id: int
+    start_ts: int
+    cost: float
+    note: str
+
+
 @dataclass
 class Calendar:
     programs: list[Program] = field(default_factory=list)
@@ -70,6 +80,12 @@ class Calendar:
     creative_content: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     creative_appeal: np.ndarray = field(default_factory=lambda: np.zeros(0))
     creative_subjects: list[str] = field(default_factory=list)
+    # Marketo period costs of every program, and each program's Salesforce BudgetedCost.
+    costs: list[CostPeriod] = field(default_factory=list)
+    budgets: dict[int, float] = field(default_factory=dict)
+    # The expected unique CTR of each mailing's delivered sends, as simulated: mailing id ->
+    # [sum of click probabilities, delivered sends] (the truth behind the A/B tests).
+    click_truth: dict[int, list[float]] = field(default_factory=dict)
 
     def by_channel(self, channel: str) -> list[Program]:
         return [p for p in self.programs if p.channel == channel]
@@ -91,13 +107,21 @@ _SUBJECTS_SI = (
 
 def build_calendar(seed: int) -> Calendar:
     rng = np.random.default_rng([seed, 0xCA1])
+    # A/B design draws (content types, which arm the incumbent takes) come from their own
+    # stream, so the rest of the calendar is what it was before they were randomised.
+    design = np.random.default_rng([seed, 0xAB])
     start = history_start()
     cal = Calendar()
-    # Creatives alternate content types; appeal is the hidden click multiplier.
-    cal.creative_content = np.array([i % 2 for i in range(N_CREATIVES)], dtype=np.int8)
+    # Half the creatives of each content type, in a random order; appeal is the hidden
+    # click multiplier.
+    cal.creative_content = design.permutation(np.arange(N_CREATIVES) % 2).astype(np.int8)
     cal.creative_appeal = rng.uniform(0.7, 1.4, N_CREATIVES)
+    rank = [
+        int((cal.creative_content[:i] == cal.creative_content[i]).sum()) for i in range(N_CREATIVES)
+    ]
     cal.creative_subjects = [
-        (_SUBJECTS_PS if i % 2 == 0 else _SUBJECTS_SI)[i // 2] for i in range(N_CREATIVES)
+        (_SUBJECTS_PS if cal.creative_content[i] == 0 else _SUBJECTS_SI)[rank[i]]
+        for i in range(N_CREATIVES)
     ]
     next_id = 1001
     mailing = 5001
@@ -121,13 +145,12 @@ def build_calendar(seed: int) -> Calendar:
                 f"utm_source=marketo&utm_medium=email&utm_campaign=em-{k + 1:02d}",
             )
         )
+        # The incumbent takes variant A or B at random, so that neither the variant nor
+        # the content type stands for "the creative that won last time".
+        arms = (challenger, incumbent) if design.random() < 0.5 else (incumbent, challenger)
         cal.sends.append(
             EmailSend(
-                next_id,
-                send_ts,
-                float(rng.uniform(0.35, 0.55)),
-                (incumbent, challenger),
-                (mailing, mailing + 1),
+                next_id, send_ts, float(rng.uniform(0.35, 0.55)), arms, (mailing, mailing + 1)
             )
         )
         if cal.creative_appeal[challenger] > cal.creative_appeal[incumbent]:
@@ -180,7 +203,42 @@ def build_calendar(seed: int) -> Calendar:
     add("direct_mail", "Default", "DM 年次カタログ", 95, 20)
     add("phone", "Default", "Call blitz Q2", 80, 10)
     add("phone", "Default", "Call blitz Q3", 160, 10)
+    _add_costs(cal, seed)
     return cal
+
+
+# Cost per program (one period) or per 30 days of an always-on program, before noise.
+_CHANNEL_COST: dict[str, float] = {
+    "email": 120_000,
+    "content_download": 450_000,
+    "social": 300_000,
+    "web_personalization": 500_000,
+    "retargeting_ads": 400_000,
+    "webinar": 800_000,
+    "events": 3_000_000,
+    "direct_mail": 1_500_000,
+    "phone": 600_000,
+}
+COST_PERIOD_DAYS = 30
+
+
+def _add_costs(cal: Calendar, seed: int) -> None:
+    """Period costs (Marketo program ``costs``) and a budget per program, from their own
+    random stream: a program up to a period long costs once at launch; a longer one
+    costs every COST_PERIOD_DAYS from its launch. BudgetedCost is the planned total."""
+    rng = np.random.default_rng([seed, 0xC057])
+    for prog in cal.programs:
+        base = _CHANNEL_COST[prog.channel] * float(rng.uniform(0.7, 1.3))
+        length = prog.end_ts - prog.launch_ts
+        n_periods = max(1, -(-length // (COST_PERIOD_DAYS * DAY)))
+        planned = 0.0
+        for k in range(n_periods):
+            cost = float(round(base * float(rng.uniform(0.85, 1.15)), -3))
+            note = "launch" if n_periods == 1 else f"period {k + 1}"
+            start_ts = prog.launch_ts + k * COST_PERIOD_DAYS * DAY
+            cal.costs.append(CostPeriod(prog.campaign_id, start_ts, cost, note))
+            planned += cost
+        cal.budgets[prog.campaign_id] = float(round(planned * float(rng.uniform(0.9, 1.2)), -3))
 
 
 def status_code(name: str) -> int:

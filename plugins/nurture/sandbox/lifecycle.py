@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from nurture.sandbox import leadhistory, renewals, systems
 from nurture.sandbox import names as nm
-from nurture.sandbox import systems
 from nurture.sandbox.activity import FORM, FORMS, Events, LeadState
 from nurture.sandbox.clock import DAY, to_datetime
 from nurture.sandbox.people import (
@@ -61,7 +61,11 @@ def _ts(values: Any) -> np.ndarray:
 
 
 def _seq_max(table: str) -> str:
-    return f'(select coalesce(max(cast(substr("Id", 6, 10) as bigint)), 0) from {table})'
+    # renewals' sequence numbers (renewals.RENEWAL_SEQ_BASE on) are not person numbers
+    return (
+        f'(select coalesce(max(cast(substr("Id", 6, 10) as bigint)), 0) from {table} '
+        f'where cast(substr("Id", 6, 10) as bigint) < {renewals.RENEWAL_SEQ_BASE})'
+    )
 
 
 def next_person_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -152,6 +156,15 @@ def add_people(
             "SystemModstamp": _ts(sf_at[s]),
         },
     )
+    _register(
+        con, "_new_leads", {"Id": sf_ids("Lead", pp.person_id[s]), "changed_at": _ts(sf_at[s])}
+    )
+    leadhistory.record(
+        con,
+        """select "Id" as lead_id, 'created' as field, null as old_value, null as new_value,
+            changed_at from _new_leads""",
+    )
+    con.unregister("_new_leads")
     events = Events()
     events.add(pp.person_id, pp.created_ts + 1, FORM, site_campaign, forms)
     staged = events.arrays()
@@ -310,6 +323,7 @@ def convert_leads(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: in
                 f"{r[5]} - Nurture {to_datetime(int(t)).year}"
                 for r, t in zip(rows, ts, strict=True)
             ],
+            "Type": [renewals.NEW_BUSINESS] * n,
             "StageName": [stage] * n,
             "Amount": amount,
             "CloseDate": close,
@@ -363,6 +377,12 @@ def convert_leads(con: duckdb.DuckDBPyConnection, seed: int, day_no: int, lo: in
             "contact": contacts,
             "opp": opps,
         },
+    )
+    leadhistory.record(
+        con,
+        """select c.lead as lead_id, 'Status' as field, l."Status" as old_value,
+            'Closed - Converted' as new_value, c.ts as changed_at
+        from _conv as c join sf_lead as l on l."Id" = c.lead""",
     )
     con.execute("""
         update sf_lead set "IsConverted" = true, "Status" = 'Closed - Converted',

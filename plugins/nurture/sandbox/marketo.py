@@ -394,7 +394,11 @@ def router(state: SandboxState) -> APIRouter:
             rows = _launched_assets(
                 state,
                 "SELECT campaign_id, name, program_type, channel, content_type, launch_at, "
-                "end_at FROM campaigns WHERE launch_at < to_timestamp(?)::timestamp "
+                "end_at, (SELECT list({'startDate': cast(k.start_date AS VARCHAR), "
+                "'cost': k.cost, 'note': k.note} ORDER BY k.start_date) FROM campaign_costs "
+                "AS k WHERE k.campaign_id = c.campaign_id AND k.start_date < "
+                "cast(to_timestamp(?) AS DATE)) AS costs "
+                "FROM campaigns AS c WHERE launch_at < to_timestamp(?)::timestamp "
                 "ORDER BY campaign_id LIMIT ? OFFSET ?",
                 offset,
                 maxReturn,
@@ -415,6 +419,8 @@ def router(state: SandboxState) -> APIRouter:
                         "startDate": clock.iso_z(r[5]),
                         "endDate": clock.iso_z(r[6]),
                         "tags": [{"tagType": "Content Type", "tagValue": r[4]}] if r[4] else [],
+                        # period costs started by the end of the sandbox day
+                        "costs": r[7] or [],
                     }
                     for r in rows
                 ]
@@ -471,8 +477,9 @@ def _launched_assets(
 ) -> list[tuple[Any, ...]]:
     """One page of assets launched by the end of the sandbox day (Marketo caps pages at 200)."""
     size = max(1, min(max_return, 200))
+    end = state.today_ts() + 86_400
     with state.db() as cur:
-        cur.execute(sql, [state.today_ts() + 86_400, size, max(offset, 0)])
+        cur.execute(sql, [end] * sql.count("to_timestamp(?)") + [size, max(offset, 0)])
         return cur.fetchall()
 
 

@@ -11,6 +11,7 @@ PREFIX = {
     "OpportunityContactRole": "00K",
     "User": "005",
     "Task": "00T",
+    "LeadHistory": "017",
     "Campaign": "701",
     "CampaignMember": "00v",
     "Job": "750",  # Bulk API 2.0 jobs (not an sObject)

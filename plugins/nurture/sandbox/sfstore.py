@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
-from nurture.sandbox import clock
+from nurture.sandbox import clock, leadhistory
 from nurture.sandbox.sfids import sf_id, sf_seq
 from nurture.sandbox.soql import OBJECTS, READ_ONLY_OBJECTS
 
@@ -154,15 +154,33 @@ class SfStore:
                 f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(values))})",
                 list(values.values()),
             )
+            if name == "Lead":
+                _history(cur, [(new_id, "created", None, None, stamp)])
         return new_id
 
     def update(self, name: str, record_id: str, fields: dict[str, Any]) -> None:
         values = self.coerce(name, fields, creating=False)
         values["SystemModstamp"] = self.now()
         sets = ", ".join(f'"{c}" = ?' for c in values)
+        tracked = [f for f in leadhistory.TRACKED if f in values] if name == "Lead" else []
         with self.state.write_lock, self.state.db() as cur:
+            before: dict[str, Any] = {}
+            if tracked:
+                cols = ", ".join(f'"{f}"' for f in tracked)
+                found = cur.execute(
+                    f'SELECT {cols} FROM sf_lead WHERE "Id" = ?', [record_id]
+                ).fetchone()
+                before = dict(zip(tracked, found or (), strict=False))
             cur.execute(
                 f'UPDATE {OBJECTS[name]} SET {sets} WHERE "Id" = ?', [*values.values(), record_id]
+            )
+            _history(
+                cur,
+                [
+                    (record_id, f, before.get(f), values[f], values["SystemModstamp"])
+                    for f in tracked
+                    if before.get(f) != values[f]
+                ],
             )
 
     def upsert(
@@ -197,6 +215,24 @@ class SfStore:
                     'WHERE "Id" = ?',
                     [self.now(), record_id],
                 )
+
+
+def _history(cur: Any, rows: list[tuple[str, str, Any, Any, datetime]]) -> None:
+    """LeadHistory rows for a REST write (field history tracking on Status and the
+    hand-off's Nurture_Lead_Id__c)."""
+    for lead_id, field, old, new, at in rows:
+        last = cur.execute('SELECT max("Id") FROM sf_lead_history').fetchone()[0]
+        cur.execute(
+            "INSERT INTO sf_lead_history VALUES (?, ?, ?, ?, ?, ?, false)",
+            [
+                sf_id("LeadHistory", (sf_seq(last) if last else 0) + 1),
+                lead_id,
+                field,
+                None if old is None else str(old),
+                None if new is None else str(new),
+                at,
+            ],
+        )
 
 
 def sf_type(col: str, duck_type: str) -> str:

@@ -26,8 +26,9 @@ OBJECTS: dict[str, str] = {
     "Task": "sf_task",
     "Campaign": "sf_campaign",  # a view of the launched Marketo programs
     "CampaignMember": "sf_campaign_member",
+    "LeadHistory": "sf_lead_history",  # field history: written by Salesforce itself
 }
-READ_ONLY_OBJECTS = frozenset({"Campaign", "CampaignMember"})
+READ_ONLY_OBJECTS = frozenset({"Campaign", "CampaignMember", "LeadHistory"})
 
 
 class SoqlError(ValueError):

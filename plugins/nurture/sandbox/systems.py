@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from nurture.sandbox import names as nm
+from nurture.sandbox import renewals, verdicts
 from nurture.sandbox.activity import LeadState
 from nurture.sandbox.clock import DAY, history_start, to_datetime, today_ts
 from nurture.sandbox.people import Companies, People
@@ -435,6 +436,18 @@ def salesforce(
         created,
     )
     changed = np.where(converted, truth["converted_ts"], changed)
+    # The MQLs were handed to sales when their Salesforce lead was made (a hand-off Task);
+    # the owner answered after a response time of their own (see ``verdicts``), or not
+    # yet, or never: those still wait in Open - Not Contacted.
+    buy_rng, sales_rng = rng.spawn(2)  # child generators: the chunk's own draws stay
+    handed = mql & ~converted & in_sf
+    response = verdicts.response_hours(sales_rng, n)
+    acted = created + np.nan_to_num(response * 3600, nan=0).astype(np.int64)
+    waits = handed & (np.isnan(response) | (acted >= today - 60))
+    for i in np.flatnonzero(waits):
+        status[i] = "Open - Not Contacted"
+    changed = np.where(handed & ~waits, acted, np.where(waits, created, changed))
+    tasks = _sales_tasks(pp, idx, handed, waits, created, acted, status, owners)
 
     # Accounts: one per company with a converted person.
     conv_idx = np.flatnonzero(converted)
@@ -474,6 +487,7 @@ def salesforce(
             "IsDeleted",
         )
     }
+    first_won: dict[int, tuple[int, float, str]] = {}  # company -> first win, amount, owner
     hist: dict[str, list] = {
         k: []
         for k in (
@@ -510,6 +524,8 @@ def salesforce(
         opp_state[int(i)] = "won" if closed and will_win else "lost" if closed else "open"
         won[i] = closed and will_win
         amount_truth[i] = amount if won[i] else 0.0
+        if won[i] and (c not in first_won or last_t < first_won[c][0]):
+            first_won[c] = (last_t, amount, owners[i])
         for step, (s_name, s_prob, s_t) in enumerate(steps):
             hist["Id"].append(pp.person_id[i] * 8 + step)
             hist["OpportunityId"].append(opp_ids[k])
@@ -535,9 +551,27 @@ def salesforce(
         opps["SystemModstamp"].append(last_t)
         opps["IsDeleted"].append(False)
     hist["Id"] = sf_ids("OpportunityHistory", hist["Id"])
+    opps["Type"] = [renewals.NEW_BUSINESS] * len(opps["Id"])
     for tbl in (opps, hist):
         tbl["CreatedDate"] = _ts(np.array(tbl["CreatedDate"], dtype=np.int64))
         tbl["SystemModstamp"] = _ts(np.array(tbl["SystemModstamp"], dtype=np.int64))
+    # the won accounts' other purchases: earlier ones, renewals and expansions
+    more: dict[str, list] = {"seq": [], "acc": [], "name": [], "owner": [], "items": []}
+    for c in sorted(first_won):
+        win_at, base, owner = first_won[c]
+        start, items = renewals.purchases(buy_rng, win_at, base, today)
+        first_conv[c] = min(first_conv[c], start)
+        for j, item in enumerate(items[:63]):
+            more["seq"].append(renewals.RENEWAL_SEQ_BASE + int(co.company_id[c]) * 64 + j)
+            more["acc"].append(account_ids[c])
+            more["name"].append(co.variants[c][2])
+            more["owner"].append(owner)
+            more["items"].append(item)
+    r_opps, r_hist = renewals.opportunity_rows(
+        more["seq"], more["acc"], more["name"], more["owner"], more["items"]
+    )
+    opps = {k: _concat(v, r_opps[k]) for k, v in opps.items()}
+    hist = {k: _concat(v, r_hist[k]) for k, v in hist.items()}
 
     conv_pos = {int(i): k for k, i in enumerate(conv_idx)}
     leads = {
@@ -610,6 +644,13 @@ def salesforce(
         "IsDeleted": np.zeros(len(conv_idx), dtype=bool),
     }
     tables = {
+        "sf_task": tasks,
+        "sf_lead_history": _lead_history(
+            pp.person_id[idx],
+            created[idx],
+            np.maximum(changed[idx], created[idx]),
+            [status[i] for i in idx],
+        ),
         "sf_lead": leads,
         "sf_account": accounts,
         "sf_contact": contacts,
@@ -618,6 +659,96 @@ def salesforce(
         "sf_opportunity_contact_role": roles,
     }
     return tables, status, opp_state, {"won": won, "won_amount": amount_truth, "in_sf": in_sf}
+
+
+def _sales_tasks(
+    pp: People,
+    idx: np.ndarray,
+    handed: np.ndarray,
+    waits: np.ndarray,
+    created: np.ndarray,
+    acted: np.ndarray,
+    status: list[str | None],
+    owners: list[str],
+) -> dict[str, object]:
+    """Tasks on the handed-over leads: the hand-off's (Nurture MQL, not started) when the
+    lead was made, and the owner's call with the verdict (completed) when they answered."""
+    subject = {k: v[1] for v in verdicts.OUTCOMES.values() for k in [v[0]]}
+    rows: dict[str, list] = {
+        k: [] for k in ("seq", "WhoId", "Subject", "Description", "Status", "OwnerId", "at")
+    }
+    lead_ids = dict(zip(idx.tolist(), sf_ids("Lead", pp.person_id[idx]), strict=True))
+    for i in idx[handed[idx]]:
+        name = f"{pp.last_name[i]} {pp.first_name[i]}"
+        handoff = f"{verdicts.HANDOFF_SUBJECT} {name}"
+        steps = [(0, handoff, "MQL hand-off", "Not Started", int(created[i]))]
+        if not waits[i]:
+            text = f"Sales verdict on an MQL: {status[i]}"
+            steps.append((1, subject[status[i]], text, "Completed", int(acted[i])))
+        for k, subj, text, state, at in steps:
+            rows["seq"].append(int(pp.person_id[i]) * 4 + k)
+            rows["WhoId"].append(lead_ids[int(i)])
+            rows["Subject"].append(subj)
+            rows["Description"].append(text)
+            rows["Status"].append(state)
+            rows["OwnerId"].append(owners[i])
+            rows["at"].append(at)
+    at = np.array(rows.pop("at"), dtype=np.int64)
+    return {
+        "Id": sf_ids("Task", rows.pop("seq")),
+        **rows,
+        "Priority": ["Normal"] * len(at),
+        "ActivityDate": [to_datetime(int(t)).date() for t in at],
+        "CreatedDate": _ts(at),
+        "SystemModstamp": _ts(at),
+        "IsDeleted": np.zeros(len(at), dtype=bool),
+    }
+
+
+def _concat(left: Any, right: Any) -> Any:
+    if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
+        if len(left) == 0:
+            return np.asarray(right)
+        return np.concatenate([np.asarray(left), np.asarray(right)])
+    return list(left) + list(right)
+
+
+def _lead_history(
+    person_id: np.ndarray, created: np.ndarray, changed: np.ndarray, status: list[str | None]
+) -> dict[str, object]:
+    """LeadHistory of the built leads: the creation, then each Status change. A converted
+    lead was worked (Working - Contacted) part-way between its creation and conversion;
+    the share is a hash of the person, so the chunk's random draws stay as they were."""
+    rows: dict[str, list] = {k: [] for k in ("seq", "LeadId", "Field", "OldValue", "NewValue")}
+    at: list[int] = []
+    lead_ids = sf_ids("Lead", person_id)
+
+    def add(k: int, step: int, field: str, old: str | None, new: str | None, t: int) -> None:
+        rows["seq"].append(int(person_id[k]) * 8 + step)
+        rows["LeadId"].append(lead_ids[k])
+        rows["Field"].append(field)
+        rows["OldValue"].append(old)
+        rows["NewValue"].append(new)
+        at.append(int(t))
+
+    for k, s in enumerate(status):
+        t0, t1 = int(created[k]), int(changed[k])
+        add(k, 0, "created", None, None, t0)
+        if s in (None, "Open - Not Contacted"):
+            continue
+        if s == "Closed - Converted":
+            share = 0.1 + 0.8 * ((int(person_id[k]) * 2_654_435_761) % 1000) / 1000
+            worked = t0 + max(60, int((t1 - t0) * share))
+            add(k, 1, "Status", "Open - Not Contacted", "Working - Contacted", min(worked, t1))
+            add(k, 2, "Status", "Working - Contacted", s, t1)
+        else:
+            add(k, 1, "Status", "Open - Not Contacted", s, t1)
+    return {
+        "Id": sf_ids("LeadHistory", rows.pop("seq")),
+        **rows,
+        "CreatedDate": _ts(np.array(at, dtype=np.int64)),
+        "IsDeleted": np.zeros(len(at), dtype=bool),
+    }
 
 
 def sf_users() -> dict[str, object]:

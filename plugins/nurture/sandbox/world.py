@@ -53,7 +53,7 @@ from nurture.sandbox.people import LEADS_PER_COMPANY, make_companies, make_peopl
 from nurture.sandbox.sfids import sf_ids
 
 CHUNK = 5000
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAX_LEADS = 1_000_000
 
 TABLES: dict[str, str] = {
@@ -93,7 +93,8 @@ TABLES: dict[str, str] = {
     "sf_opportunity": """"Id" VARCHAR, "AccountId" VARCHAR, "Name" VARCHAR,
         "StageName" VARCHAR, "Amount" DOUBLE, "CloseDate" DATE, "IsClosed" BOOLEAN,
         "IsWon" BOOLEAN, "Probability" INTEGER, "LeadSource" VARCHAR, "OwnerId" VARCHAR,
-        "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+        "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN,
+        "Type" VARCHAR""",
     "sf_opportunity_history": """"Id" VARCHAR, "OpportunityId" VARCHAR, "StageName" VARCHAR,
         "Amount" DOUBLE, "CloseDate" DATE, "Probability" INTEGER, "CreatedDate" TIMESTAMP,
         "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
@@ -114,16 +115,22 @@ TABLES: dict[str, str] = {
     "hs_owner": """id VARCHAR, email VARCHAR, "firstName" VARCHAR, "lastName" VARCHAR,
         "userId" BIGINT, "createdAt" TIMESTAMP, "updatedAt" TIMESTAMP, archived BOOLEAN""",
     "campaigns": """campaign_id INTEGER, name VARCHAR, channel VARCHAR, program_type VARCHAR,
-        content_type VARCHAR, utm VARCHAR, launch_at TIMESTAMP, end_at TIMESTAMP""",
+        content_type VARCHAR, utm VARCHAR, launch_at TIMESTAMP, end_at TIMESTAMP,
+        budgeted_cost DOUBLE""",
     "emails": """mailing_id INTEGER, campaign_id INTEGER, name VARCHAR, variant VARCHAR,
         creative_id INTEGER, content_type VARCHAR, subject VARCHAR, send_at TIMESTAMP,
-        appeal DOUBLE""",
+        appeal DOUBLE, true_ctr DOUBLE""",
+    # Marketo program period costs; Salesforce ActualCost sums those started by today
+    "campaign_costs": "campaign_id INTEGER, start_date DATE, cost DOUBLE, note VARCHAR",
     "mkto_deleted_lead": """id BIGINT, marketo_guid VARCHAR, lead_id BIGINT,
         activity_date TIMESTAMP, activity_type_id INTEGER, primary_attribute_value_id BIGINT,
         primary_attribute_value VARCHAR, merged_into BIGINT""",
     "sf_campaign_member": """"Id" VARCHAR, person_id BIGINT, "CampaignId" VARCHAR,
         "LeadId" VARCHAR, "ContactId" VARCHAR, "Status" VARCHAR, "HasResponded" BOOLEAN,
         "CreatedDate" TIMESTAMP, "SystemModstamp" TIMESTAMP, "IsDeleted" BOOLEAN""",
+    # Salesforce field history of Lead: a "created" row, then Status and hand-off changes
+    "sf_lead_history": """"Id" VARCHAR, "LeadId" VARCHAR, "Field" VARCHAR,
+        "OldValue" VARCHAR, "NewValue" VARCHAR, "CreatedDate" TIMESTAMP, "IsDeleted" BOOLEAN""",
     "_stage": """lead BIGINT, ts BIGINT, type SMALLINT, campaign INTEGER, asset INTEGER,
         variant INTEGER, link INTEGER, qp INTEGER, category INTEGER, status_new INTEGER,
         status_old INTEGER, mobile INTEGER, seq INTEGER""",
@@ -208,6 +215,7 @@ def build_world(seed: int, leads: int, path: Path | str) -> Path:
                 next_dup = _build_chunk(
                     con, rng, cal, chunk_no, first, n, next_dup, used_domains, used_free
                 )
+            _write_click_truth(con, cal)
             finish_activities(con)
             build_campaign_members(con)
             ensure_schema(con)
@@ -217,6 +225,18 @@ def build_world(seed: int, leads: int, path: Path | str) -> Path:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     return path
+
+
+def _write_click_truth(con: duckdb.DuckDBPyConnection, cal: Calendar) -> None:
+    """emails.true_ctr: the expected unique CTR of each mailing's delivered sends."""
+    truth = {k: v[0] / v[1] for k, v in cal.click_truth.items() if v[1] > 0}
+    if not truth:
+        return
+    con.execute("CREATE TEMP TABLE _click_truth (mailing_id INTEGER, true_ctr DOUBLE)")
+    con.executemany("INSERT INTO _click_truth VALUES (?, ?)", list(truth.items()))
+    con.execute("""update emails set true_ctr = t.true_ctr from _click_truth as t
+                   where emails.mailing_id = t.mailing_id""")
+    con.execute("DROP TABLE _click_truth")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, object]) -> None:
@@ -258,6 +278,19 @@ def _write_static(con: duckdb.DuckDBPyConnection, seed: int, leads: int, cal: Ca
             "utm": [p.utm for p in progs],
             "launch_at": np.array([p.launch_ts for p in progs], dtype="datetime64[s]"),
             "end_at": np.array([p.end_ts for p in progs], dtype="datetime64[s]"),
+            "budgeted_cost": [cal.budgets[p.campaign_id] for p in progs],
+        },
+    )
+    _insert(
+        con,
+        "campaign_costs",
+        {
+            "campaign_id": np.array([c.campaign_id for c in cal.costs], dtype=np.int32),
+            "start_date": np.array(
+                [c.start_ts // 86_400 for c in cal.costs], dtype="datetime64[D]"
+            ),
+            "cost": [c.cost for c in cal.costs],
+            "note": [c.note for c in cal.costs],
         },
     )
     rows: dict[str, list] = {
@@ -447,7 +480,14 @@ left join mkto_lead as l on l.id = s.lead and s.type = {NEW_LEAD}
 
 
 # Tables added after format 1: created empty (or filled) when an older world is opened.
-_LATE_TABLES = ("mkto_deleted_lead", "sf_campaign_member", "hs_company", "hs_contact_company")
+_LATE_TABLES = (
+    "mkto_deleted_lead",
+    "sf_campaign_member",
+    "hs_company",
+    "hs_contact_company",
+    "sf_lead_history",
+    "campaign_costs",
+)
 # Activity types that make a campaign member "Responded": visit, form, click, status change.
 _RESPONSE_TYPES = "(1, 2, 11, 104)"
 
@@ -467,6 +507,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({TABLES[name]})")
     if "sf_campaign_member" not in present:  # a world built before CampaignMember existed
         build_campaign_members(con)
+    # costs came with a later format: an older world has none (BudgetedCost null)
+    con.execute("ALTER TABLE campaigns ADD COLUMN IF NOT EXISTS budgeted_cost DOUBLE")
+    con.execute("ALTER TABLE emails ADD COLUMN IF NOT EXISTS true_ctr DOUBLE")
     today = (
         "(cast((select value from meta where key = 'anchor') as date) "
         "+ cast((select value from meta where key = 'days_advanced') as integer))"
@@ -478,10 +521,20 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             cast(end_at as date) as "EndDate",
             cast(launch_at as date) <= {today} and cast(end_at as date) > {today} as "IsActive",
             launch_at as "CreatedDate",
-            case when cast(end_at as date) <= {today} then end_at else launch_at end
-                as "SystemModstamp",
-            false as "IsDeleted"
-        from campaigns where cast(launch_at as date) <= {today}""")
+            greatest(
+                case when cast(end_at as date) <= {today} then end_at else launch_at end,
+                cast(k.cost_date as timestamp)
+            ) as "SystemModstamp",
+            false as "IsDeleted",
+            budgeted_cost as "BudgetedCost",
+            coalesce(k.actual_cost, 0) as "ActualCost"
+        from campaigns
+        left join (
+            select campaign_id as cost_campaign_id, sum(cost) as actual_cost,
+                max(start_date) as cost_date
+            from campaign_costs where start_date <= {today} group by campaign_id
+        ) as k on k.cost_campaign_id = campaigns.campaign_id
+        where cast(launch_at as date) <= {today}""")
     # HubSpot serves no association of an archived contact or company.
     con.execute("""
         CREATE OR REPLACE VIEW hs_contact_company_live AS

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nurture.config import INCLUDE_DIR
+from nurture.scoring.words import ACTIVITY_PHRASES, PROGRAM_STATUS_ACTIVITY, PROGRAM_STATUSES
 from nurture.yamlconfig import load_yaml_model
 
 RULES_PATH = INCLUDE_DIR / "scoring" / "rules.yaml"
@@ -47,8 +48,56 @@ class Fit(_Strict):
 
 
 class Engagement(_Strict):
+    """Points per activity type, and per new program status for status changes.
+
+    A program status change (`change_status_in_progression`) is worth what its new
+    status means: attending more than registering, a no-show nothing (or less), and
+    statuses set by sales or the system (Sent, Called, Invited, Member...) nothing.
+    """
+
     half_life_days: float = Field(gt=0)
     activities: dict[str, float] = Field(min_length=1)
+    program_statuses: dict[str, float] = {}
+
+    @field_validator("activities")
+    @classmethod
+    def _known_activities(cls, activities: dict[str, float]) -> dict[str, float]:
+        if PROGRAM_STATUS_ACTIVITY in activities:
+            raise ValueError(
+                f"{PROGRAM_STATUS_ACTIVITY} is scored by its new status: "
+                "give points per status under engagement.program_statuses instead"
+            )
+        unknown = sorted(set(activities) - set(ACTIVITY_PHRASES))
+        if unknown:
+            raise ValueError(
+                f"unknown activity type {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(sorted(ACTIVITY_PHRASES))}"
+            )
+        return activities
+
+    @field_validator("program_statuses")
+    @classmethod
+    def _statuses_by_meaning(cls, statuses: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(statuses) - set(PROGRAM_STATUSES))
+        if unknown:
+            raise ValueError(
+                f"unknown program status {', '.join(map(repr, unknown))} (names are "
+                f"case-sensitive); known: {', '.join(PROGRAM_STATUSES)}"
+            )
+        for status, points in statuses.items():
+            meaning = PROGRAM_STATUSES[status]
+            if points > 0 and not meaning.may_earn:
+                who = "a no-show" if meaning.kind == "no_show" else "set by sales or the system"
+                raise ValueError(
+                    f"program status {status!r} is {who}, not something the lead did: "
+                    f"it cannot earn points (got {points:g}; use 0 or less)"
+                )
+        attended, registered = statuses.get("Attended"), statuses.get("Registered")
+        if attended is not None and registered is not None and attended < registered:
+            raise ValueError(
+                f"'Attended' ({attended:g}) must be worth at least 'Registered' ({registered:g})"
+            )
+        return statuses
 
 
 class Domains(_Strict):

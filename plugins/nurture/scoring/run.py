@@ -35,7 +35,7 @@ where not is_deleted
 order by lead_id
 """
 EVENTS_SQL = """
-select lead_id, activity_type, webpage_url, occurred_at
+select lead_id, activity_type, program_status, channel, webpage_url, occurred_at
 from marts.fct_engagement_events
 where occurred_at <= ?
     and lead_id is not null

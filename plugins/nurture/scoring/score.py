@@ -23,9 +23,33 @@ import numpy as np
 import pandas as pd
 
 from nurture.scoring.rules import Domains, Rules
+from nurture.scoring.words import (
+    ACTIVITY_PHRASES,
+    CAREERS_PAGES,
+    PROGRAM_STATUS_ACTIVITY,
+    activity_phrase,
+    status_phrase,
+)
 
 TOP_REASONS = 3
 DAY_NS = 86_400 * 10**9
+# engagement columns of program status changes are named by this prefix and the status
+STATUS_PREFIX = "program_status:"
+
+
+def scored_types(rules: Rules) -> list[str]:
+    """The engagement columns: the activity types, then each status worth points."""
+    statuses = rules.engagement.program_statuses
+    return [
+        *rules.engagement.activities,
+        *(STATUS_PREFIX + status for status, points in statuses.items() if points != 0),
+    ]
+
+
+def type_points(rules: Rules, kind: str) -> float:
+    if kind.startswith(STATUS_PREFIX):
+        return rules.engagement.program_statuses[kind.removeprefix(STATUS_PREFIX)]
+    return rules.engagement.activities[kind]
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,8 @@ class Engagement:
     careers_points: np.ndarray  # (leads,) float64, <= 0
     careers_counts: np.ndarray  # (leads,) int64
     days_since_last: np.ndarray  # (leads,) float64, inf without a scored event (or not asked)
+    # counted program status changes: lead row, engagement column, programme channel
+    status_events: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -186,10 +212,11 @@ def engagement_matrix(
 ) -> Engagement:
     """Decayed points and counts per lead and activity type, events at or before `as_of`.
 
-    Each event is worth its type's points times 0.5 ** (age in days / half-life).
+    Each event is worth its type's points times 0.5 ** (age in days / half-life); a
+    program status change (with `program_status`) is worth its new status's points.
     With `recency`, also the days since each lead's latest scored event (a model feature).
     """
-    types = list(rules.engagement.activities)
+    types = scored_types(rules)
     n, k = len(lead_ids), len(types)
     table = _EventTable(events, lead_ids, types, rules, as_of, recency)
     workers = max(1, min(os.cpu_count() or 1, len(events) // EVENTS_PER_SLICE))
@@ -218,6 +245,7 @@ def engagement_matrix(
         careers_points=careers_points,
         careers_counts=careers_counts,
         days_since_last=last,
+        status_events=pd.concat([p.statuses for p in placed], ignore_index=True),
     )
 
 
@@ -230,6 +258,7 @@ class _Placed:
     visitors: np.ndarray
     visit_points: np.ndarray
     last: np.ndarray
+    statuses: pd.DataFrame
 
 
 class _EventTable:
@@ -254,7 +283,13 @@ class _EventTable:
         self.as_of_ns = pd.Timestamp(as_of).as_unit("ns").value
         self.half_life = rules.engagement.half_life_days
         # the last weight is a dropped event's: its cell is the spare one past the grid
-        self.weights = np.array([*(rules.engagement.activities[t] for t in types), 0.0])
+        self.weights = np.array([*(type_points(rules, t) for t in types), 0.0])
+        self.statuses = [
+            t.removeprefix(STATUS_PREFIX) for t in types if t.startswith(STATUS_PREFIX)
+        ]
+        self.first_status = len(types) - len(self.statuses)
+        self.scores_statuses = bool(self.statuses) and "program_status" in events
+        self.has_channel = "channel" in events
         self.cell = np.empty(len(events), dtype=np.int64)
         self.weight = np.empty(len(events))
         careers = rules.negative.careers_pages
@@ -268,16 +303,35 @@ class _EventTable:
         last = np.full(n if self.recency else 0, np.inf)
         visitors: list[np.ndarray] = []
         visit_points: list[np.ndarray] = []
+        statuses: list[pd.DataFrame] = []
         for start in range(part.start, part.stop, EVENTS_PER_CHUNK):
             chunk = slice(start, min(start + EVENTS_PER_CHUNK, part.stop))
             rows = self.events.iloc[chunk]
             position = self.locate(rows["lead_id"].to_numpy())
             type_code = _codes_in(rows["activity_type"], self.types)
+            if self.scores_statuses:
+                status = _codes_in(rows["program_status"], self.statuses)
+                is_change = (rows["activity_type"] == PROGRAM_STATUS_ACTIVITY).to_numpy(bool)
+                type_code = np.where(
+                    is_change & (status >= 0), self.first_status + status, type_code
+                )
             occurred = _epoch_ns(rows["occurred_at"])
             in_time = (occurred <= self.as_of_ns) & (position >= 0)
             age_days = (self.as_of_ns - occurred) / DAY_NS
             decay = np.exp2(-age_days / self.half_life)
             keep = in_time & (type_code >= 0)
+            if self.scores_statuses:
+                changed = keep & (type_code >= self.first_status)
+                channel = rows["channel"].to_numpy(object)[changed] if self.has_channel else None
+                statuses.append(
+                    pd.DataFrame(
+                        {
+                            "row": position[changed],
+                            "column": type_code[changed],
+                            "channel": channel if channel is not None else "",
+                        }
+                    )
+                )
             self.cell[chunk] = np.where(keep, position * k + type_code, n * k)
             self.weight[chunk] = self.weights[np.where(keep, type_code, k)] * decay
             if self.recency and keep.any():
@@ -292,7 +346,13 @@ class _EventTable:
             np.concatenate(visitors) if visitors else np.empty(0, dtype=np.int64),
             np.concatenate(visit_points) if visit_points else np.empty(0),
             last,
+            pd.concat(statuses, ignore_index=True) if statuses else _NO_STATUSES,
         )
+
+
+_NO_STATUSES = pd.DataFrame(
+    {"row": np.empty(0, dtype=np.int64), "column": np.empty(0, dtype=np.int64), "channel": []}
+)
 
 
 def _matcher(pattern: re.Pattern[str]) -> Callable[[pd.Series], np.ndarray]:
@@ -346,34 +406,56 @@ def points_matrix(leads: pd.DataFrame, engagement: Engagement, rules: Rules) -> 
         columns.append(_domain_in("free_mail", domains, negative.free_mail, "free-mail address"))
     if negative.competitor:
         columns.append(_domain_in("competitor", domains, negative.competitor, "competitor domain"))
-    for j, activity in enumerate(engagement.activity_types):
+    for j, kind in enumerate(engagement.activity_types):
         counts = engagement.counts[:, j]
-        columns.append(
-            Column(
-                activity,
-                False,
-                engagement.points[:, j],
-                _counted(activity.replace("_", " "), counts),
-            )
-        )
+        if kind.startswith(STATUS_PREFIX):
+            label = _status_label(kind.removeprefix(STATUS_PREFIX), j, engagement)
+        elif kind in ACTIVITY_PHRASES:
+            label = _counted(lambda c, kind=kind: activity_phrase(kind, c), counts)
+        else:  # not reachable with validated rules
+            label = _counted(lambda c, kind=kind: f"{kind.replace('_', ' ')} ×{c}", counts)
+        columns.append(Column(kind, False, engagement.points[:, j], label))
     columns.append(
         Column(
             "careers_pages",
             False,
             engagement.careers_points,
-            _counted("careers pages", engagement.careers_counts),
+            _counted(CAREERS_PAGES.say, engagement.careers_counts),
         )
     )
     return PointsMatrix(columns)
 
 
-def _counted(label: str, counts: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """Labels like "click email ×3" for the given rows, formatting each distinct count once."""
+def _counted(say: Callable[[int], str], counts: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Labels like "clicked 3 emails" for the given rows, formatting each distinct count once."""
 
     def texts(rows: np.ndarray) -> np.ndarray:
         uniques, inverse = np.unique(counts[rows], return_inverse=True)
-        named = np.array([f"{label} ×{c}" if c > 0 else "" for c in uniques], dtype=object)
+        named = np.array([say(int(c)) if c > 0 else "" for c in uniques], dtype=object)
         return named[inverse.reshape(-1)]
+
+    return texts
+
+
+def _status_label(
+    status: str, column: int, engagement: Engagement
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Labels like "attended 2 webinars and an event": the status's events by channel."""
+
+    def texts(rows: np.ndarray) -> np.ndarray:
+        out = np.full(len(rows), "", dtype=object)
+        events = engagement.status_events
+        if events is None or events.empty:
+            return out
+        mine = events.loc[(events["column"] == column) & events["row"].isin(rows)]
+        if mine.empty:
+            return out
+        by_lead = mine.groupby(["row", "channel"], dropna=False).size()
+        where = {row: i for i, row in enumerate(rows)}
+        for row, counts in by_lead.groupby(level="row"):
+            channels = {str(ch or ""): int(n) for (_, ch), n in counts.items()}
+            out[where[row]] = status_phrase(status, channels)
+        return out
 
     return texts
 

@@ -113,9 +113,16 @@ def _reroot(value: Any, roots: set[str], here: str) -> Any:
     return here if isinstance(value, str) and value in roots else value
 
 
-# dbt source -> a raw table that exists once the source has loaded anything. Files arrive
-# only when someone drops them, so until then their models are left out, not failed.
+# dbt source -> a raw table that exists once the source has loaded anything (the
+# freshness check skips the source until then). Files arrive only when someone drops
+# them, and each kind's table (raw_files.trade_show, raw_files.business_cards) only with
+# its first file: their staging models read a table not created yet as empty (macro
+# `source_or_empty`), so a trade-show list alone builds, and file leads flow into
+# identity resolution, dim_lead and scoring whatever has been dropped.
 OPTIONAL_SOURCES = {"files": "raw_files.imported_files"}
+# Optional sources whose models are left out of the build while they have no data:
+# none now (dim_lead reads the file kinds), kept for sources without empty fallbacks.
+EXCLUDED_WHEN_ABSENT: dict[str, str] = {}
 
 
 def dbt_args(command: str, settings: Settings, work_dir: Path) -> list[str]:
@@ -144,8 +151,16 @@ def absent_sources(settings: Settings) -> list[str]:
 
 
 def exclusions(settings: Settings) -> list[str]:
-    """dbt `--exclude` selectors for the optional sources with no data yet."""
-    absent = absent_sources(settings)
+    """dbt `--exclude` selectors for the optional sources with no data yet whose models
+    cannot build without it (`EXCLUDED_WHEN_ABSENT`)."""
+    from nurture.warehouse import get_warehouse
+
+    if not EXCLUDED_WHEN_ABSENT:
+        return []
+    warehouse = get_warehouse(settings)
+    absent = [
+        name for name, table in EXCLUDED_WHEN_ABSENT.items() if not warehouse.table_exists(table)
+    ]
     if absent:
         log.info("dbt: no data yet from %s; leaving their models out", absent)
     return [f"source:{name}+" for name in absent]

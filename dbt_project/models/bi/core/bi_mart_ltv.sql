@@ -20,8 +20,12 @@ final as (
         average_unit_price,
         gross_margin,
         observed_years,
+        customer_years,
+        churned_customer_count,
         annual_purchase_frequency,
+        frequency_observed,
         customer_lifetime_years,
+        lifespan_observed,
         ltv,
         first_won_at,
         last_won_at

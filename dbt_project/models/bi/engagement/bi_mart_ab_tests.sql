@@ -36,9 +36,13 @@ final as (
         ctr_difference_ci_upper,
         z_score,
         p_value,
+        adjusted_p_value,
         is_significant,
+        is_significant_adjusted,
         has_min_sample,
-        winner
+        winner,
+        is_content_type_test,
+        winning_content_type
 
     from ab_tests
 

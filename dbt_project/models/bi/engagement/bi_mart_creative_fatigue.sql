@@ -21,6 +21,8 @@ final as (
         unique_clicks,
         click_through_rate,
         baseline_ctr,
+        baseline_delivered,
+        has_min_sample,
         ctr_change_from_baseline,
         first_exposure_delivered,
         first_exposure_ctr,

@@ -54,17 +54,42 @@ email_activities as (
 
 ),
 
--- a form fill (or a reply, once the seed maps a reply activity type to reply_email)
--- answers every send of the lead in the days before it
+-- what can answer a send besides a click on it: a form fill in the send's program or
+-- on a page the send's click led to, or a reply to that e-mail (once the seed maps
+-- a reply activity type to reply_email). A form in another program (a webinar
+-- registration, a whitepaper download) answers no e-mail.
 lead_responses as (
 
     select
         marketo_lead_id,
+        activity_type,
+        marketo_program_id,
+        marketo_email_id,
+        nullif(
+            {{ dbt.split_part('coalesce(webpage_url, referrer_url)', "'?'", 1) }}, ''
+        ) as page_url,
         occurred_at,
         loaded_at
 
     from activities
     where activity_type in ('fill_out_form', 'reply_email')
+
+),
+
+-- the pages the send's clicks led to (a form there answers the send)
+clicked_pages as (
+
+    select distinct
+        marketo_lead_id,
+        marketo_email_id,
+        marketo_campaign_run_id,
+        {{ dbt.split_part('link_url', "'?'", 1) }} as page_url
+
+    from activities
+    where
+        activity_type = 'click_email'
+        and marketo_email_id is not null
+        and link_url is not null
 
 ),
 
@@ -159,11 +184,31 @@ forms_in_window as (
         max(lead_responses.loaded_at) as last_response_loaded_at
 
     from anchored
+    left join emails as send_emails
+        on anchored.marketo_email_id = send_emails.marketo_email_id
     inner join lead_responses
         on
             anchored.marketo_lead_id = lead_responses.marketo_lead_id
             and lead_responses.occurred_at >= anchored.send_at
             and lead_responses.occurred_at <= {{ dbt.dateadd('day', response_days, 'anchored.send_at') }}
+    left join clicked_pages
+        on
+            anchored.marketo_lead_id = clicked_pages.marketo_lead_id
+            and anchored.marketo_email_id = clicked_pages.marketo_email_id
+            and (
+                anchored.marketo_campaign_run_id = clicked_pages.marketo_campaign_run_id
+                or (anchored.marketo_campaign_run_id is null and clicked_pages.marketo_campaign_run_id is null)
+            )
+            and lead_responses.page_url = clicked_pages.page_url
+    where
+        (lead_responses.activity_type = 'reply_email' and lead_responses.marketo_email_id = anchored.marketo_email_id)
+        or (
+            lead_responses.activity_type = 'fill_out_form'
+            and (
+                lead_responses.marketo_program_id = send_emails.marketo_program_id
+                or clicked_pages.page_url is not null
+            )
+        )
     group by
         anchored.marketo_lead_id,
         anchored.marketo_email_id,

@@ -130,7 +130,9 @@ final as (
         {{ dbt.datediff('landing_pages.session_started_at', 'landing_pages.session_ended_at', 'second') }}
             as session_duration_seconds,
         landing_pages.page_view_count,
-        landing_pages.page_view_count - 1 as pages_beyond_landing_count,
+        -- ウェブ回遊: the distinct pages (query string dropped) other than the landing
+        -- page; a page viewed twice, or the landing page viewed again, adds nothing
+        landing_pages.distinct_page_count - 1 as pages_beyond_landing_count,
         landing_pages.distinct_page_count,
         landing_pages.landing_activity_guid,
         landing_pages.landing_page_url,

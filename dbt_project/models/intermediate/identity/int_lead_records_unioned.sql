@@ -30,6 +30,18 @@ salesforce_accounts as (
 
 ),
 
+-- people met at trade shows and business cards exchanged (dropped files): empty until
+-- a file of the kind is imported
+file_rows as (
+
+    select 'trade_show' as source_system, * from {{ ref('stg_files__trade_show') }}
+
+    union all
+
+    select 'business_card' as source_system, * from {{ ref('stg_files__business_cards') }}
+
+),
+
 -- a contact's company is its Account. Deleted contacts (merge losers, recycle bin)
 -- are not identity records: Salesforce moves their roles to the surviving contact
 live_contacts as (
@@ -184,6 +196,43 @@ unioned as (
         updated_at
 
     from marketo_leads
+
+    union all
+
+    -- a file row ranks last: what the marketer typed off a badge or a card
+    select
+        source_system,
+        4 as source_priority,
+        file_row_id as source_record_id,
+        cast(null as bigint) as marketo_lead_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_contact_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_lead_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_contact_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_account_id,
+        email,
+        first_name,
+        -- a file with one name column: the whole name stands as the family name
+        coalesce(last_name, full_name) as last_name,
+        company_name,
+        job_title,
+        department,
+        cast(null as {{ dbt.type_string() }}) as industry,
+        cast(null as integer) as number_of_employees,
+        case source_system when 'trade_show' then 'Trade Show' else 'Business Card' end
+            as lead_source,
+        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(null as {{ dbt.type_string() }}) as sfdc_lead_status,
+        cast(null as {{ dbt.type_string() }}) as nurture_lead_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_owner_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_owner_id,
+        false as is_converted,
+        false as is_unsubscribed,
+        false as is_email_invalid,
+        false as is_deleted,
+        coalesce(cast(met_date as timestamp), loaded_at) as created_at,
+        loaded_at as updated_at
+
+    from file_rows
 
 ),
 

@@ -84,8 +84,8 @@ resolved as (
         max(case when source_system = 'hubspot' then 1 else 0 end) = 1 as is_in_hubspot,
         max(case when source_system = 'salesforce' then 1 else 0 end) = 1 as is_in_salesforce,
         max(case when source_system = 'salesforce_contact' then 1 else 0 end) = 1 as is_sfdc_contact,
-        -- lead records (MA, CRM, SFA leads); Salesforce contacts are counted apart
-        cast(sum(case when source_system <> 'salesforce_contact' then 1 else 0 end) as bigint) as source_record_count,
+        -- lead records (MA, CRM, SFA leads); Salesforce contacts and file rows apart
+        cast(sum(case when source_system in ('marketo', 'hubspot', 'salesforce') then 1 else 0 end) as bigint) as source_record_count,
         cast(sum(case when source_system = 'salesforce_contact' then 1 else 0 end) as bigint) as sfdc_contact_count,
         max(case when identity_match = 'name_company' then 1 else 0 end) = 1 as is_matched_by_name,
         max(case when is_converted and not is_deleted then 1 else 0 end) = 1 as is_converted,

@@ -62,6 +62,10 @@ stage_firsts as (
         min(case when stage = 'sql' then entered_at end) as sql_at,
         min(case when stage = 'opportunity' then entered_at end) as opportunity_at,
         min(case when stage = 'customer' then entered_at end) as won_at,
+        -- sales' process started: the first verdict or later stage
+        min(case when stage_order >= 3 then entered_at end) as first_sales_stage_at,
+        -- the MQL reached the SFA (the hand-off), which starts the MQL -> SAL SLA clock
+        min(case when source_event = 'sfdc_handoff' then entered_at end) as handed_over_at,
         max(case when is_funnel_stage then stage_order end) as furthest_stage_order
 
     from stage_history
@@ -69,7 +73,7 @@ stage_firsts as (
 
 ),
 
--- sales' first action after the first MQL: the first verdict or later stage
+-- sales' first action after the hand-off: the first verdict or later stage
 first_actions as (
 
     select
@@ -80,7 +84,7 @@ first_actions as (
     inner join stage_firsts
         on stage_history.lead_id = stage_firsts.lead_id
     where stage_history.stage_order >= 3
-        and stage_history.entered_at >= stage_firsts.mql_at
+        and stage_history.entered_at >= stage_firsts.handed_over_at
     group by stage_history.lead_id
 
 ),
@@ -105,7 +109,19 @@ joined as (
         people.created_at,
         people.lead_source,
         first_touches.channel as first_touch_channel,
-        stage_firsts.mql_at,
+        -- a lead that reached a sales stage passed MQL no later than that: an MQL
+        -- entry after it (a scoring run flagging a lead sales already work) or none
+        -- leaves the MQL dated by the first sales stage (observed = false)
+        case
+            when stage_firsts.mql_at <= coalesce(stage_firsts.first_sales_stage_at, stage_firsts.mql_at)
+                then stage_firsts.mql_at
+            else coalesce(stage_firsts.first_sales_stage_at, stage_firsts.mql_at)
+        end as mql_at,
+        coalesce(
+            stage_firsts.mql_at <= coalesce(stage_firsts.first_sales_stage_at, stage_firsts.mql_at),
+            false
+        ) as is_mql_at_observed,
+        stage_firsts.handed_over_at,
         stage_firsts.sal_at,
         stage_firsts.sql_at,
         stage_firsts.opportunity_at,
@@ -152,7 +168,9 @@ final as (
         coalesce(current_stage, 'lead') as current_stage,
         current_stage_entered_at,
         created_at,
-        mql_at,
+        case when furthest_stage_order >= 2 then mql_at end as mql_at,
+        furthest_stage_order >= 2 and is_mql_at_observed as is_mql_at_observed,
+        handed_over_at,
         sal_at,
         sql_at,
         opportunity_at,
@@ -163,23 +181,25 @@ final as (
         furthest_stage_order >= 5 as is_opportunity,
         furthest_stage_order >= 6 as is_won,
         first_action_at,
-        {{ sales_hours_between('mql_at', 'first_action_at') }} as hours_to_first_action,
-        -- MQL -> SAL SLA (var mql_sla_hours): met when sales acted within it; breached
-        -- when they acted later or the deadline passed with no action by the latest
-        -- SFA load; pending (null) while the deadline is still ahead
+        {{ sales_hours_between('handed_over_at', 'first_action_at') }} as hours_to_first_action,
+        -- MQL -> SAL SLA (var mql_sla_hours), from the hand-off to the SFA: met when
+        -- sales acted within it; breached when they acted later or the deadline passed
+        -- with no action by the latest SFA load; pending (null) while the deadline is
+        -- still ahead. An MQL never handed to sales has no SLA.
         case
-            when mql_at is null then null
+            when handed_over_at is null then null
             when first_action_at is not null
-                then {{ sales_hours_between('mql_at', 'first_action_at') }} <= {{ sla_hours }}
-            when {{ sales_hours_between('mql_at', 'as_of_at') }} > {{ sla_hours }} then false
+                then {{ sales_hours_between('handed_over_at', 'first_action_at') }} <= {{ sla_hours }}
+            when {{ sales_hours_between('handed_over_at', 'as_of_at') }} > {{ sla_hours }} then false
         end as is_sla_met,
         case
-            when mql_at is null then 'not_mql'
+            when furthest_stage_order < 2 then 'not_mql'
+            when handed_over_at is null then 'not_handed_over'
             when first_action_at is not null
-                and {{ sales_hours_between('mql_at', 'first_action_at') }} <= {{ sla_hours }}
+                and {{ sales_hours_between('handed_over_at', 'first_action_at') }} <= {{ sla_hours }}
                 then 'met'
             when first_action_at is not null then 'breached'
-            when {{ sales_hours_between('mql_at', 'as_of_at') }} > {{ sla_hours }} then 'breached'
+            when {{ sales_hours_between('handed_over_at', 'as_of_at') }} > {{ sla_hours }} then 'breached'
             else 'pending'
         end as sla_status
 

@@ -3,7 +3,8 @@
       lead         the person appears in any system (earliest created_at)
       mql          Nurture's scoring run flags it (scoring.fct_lead_scores, once per
                    cycle), or the hand-off reaches the SFA (a Salesforce lead carrying
-                   Nurture_Lead_Id__c), or HubSpot shows marketingqualifiedlead
+                   Nurture_Lead_Id__c, or the hand-off's "Nurture MQL" Task on the
+                   lead), or HubSpot shows marketingqualifiedlead
       sal          sales accepted it: lead status Working - Contacted; HubSpot
                    salesqualifiedlead (set by the hand-off loop on acceptance: HubSpot
                    has no SAL stage of its own)
@@ -13,9 +14,12 @@
       opportunity  an opportunity of the person was created (HubSpot: opportunity)
       customer     an opportunity of the person was won (HubSpot: customer)
       closed_lost  an opportunity of the person was lost
-    A verdict (sal, recycled, disqualified) on a handed-over lead is dated by sales'
-    first completed Task on it after the hand-off, the action the MQL -> SAL SLA
-    measures; otherwise by the snapshot version that shows it. Lead statuses and
+    Salesforce lead stages are dated by the Lead's field history (LeadHistory: each
+    Status change and the hand-off, Nurture_Lead_Id__c set, when it was made). A lead
+    without history rows (loaded before LeadHistory was synced) falls back: a verdict
+    (sal, recycled, disqualified) on a handed-over lead is dated by sales' first
+    completed Task on it after the hand-off, the action the MQL -> SAL SLA measures;
+    otherwise by the snapshot version that shows it. Lead statuses and
     HubSpot stages come from the snapshots, so stages the sources have overwritten
     since stay in the history.
 -#}
@@ -53,6 +57,19 @@ lifecycle_stage_versions as (
 tasks as (
 
     select * from {{ ref('stg_salesforce__tasks') }}
+
+),
+
+lead_histories as (
+
+    select * from {{ ref('stg_salesforce__lead_histories') }}
+    where not is_deleted
+
+),
+
+history_leads as (
+
+    select distinct sfdc_lead_id from lead_histories
 
 ),
 
@@ -169,19 +186,60 @@ handoff_versions as (
 
 ),
 
+-- the field history dates the hand-off exactly: Nurture_Lead_Id__c set on an existing
+-- lead, else the creation of a lead the hand-off created
+history_handoffs as (
+
+    select
+        sfdc_lead_id,
+        min(case when field_name = 'Nurture_Lead_Id__c' and new_value is not null then changed_at end)
+            as flagged_at,
+        min(case when field_name = 'created' then changed_at end) as created_at
+
+    from lead_histories
+    group by sfdc_lead_id
+
+),
+
 handoffs as (
 
     select
         sfdc_lead_people.lead_id,
         handoff_versions.sfdc_lead_id,
-        case
-            when handoff_versions.was_unflagged then handoff_versions.first_flagged_at
-            else coalesce(handoff_versions.created_at, handoff_versions.first_flagged_at)
-        end as handed_over_at
+        coalesce(
+            history_handoffs.flagged_at,
+            history_handoffs.created_at,
+            case
+                when handoff_versions.was_unflagged then handoff_versions.first_flagged_at
+                else coalesce(handoff_versions.created_at, handoff_versions.first_flagged_at)
+            end
+        ) as handed_over_at
 
     from handoff_versions
     inner join sfdc_lead_people
         on handoff_versions.sfdc_lead_id = sfdc_lead_people.sfdc_lead_id
+    left join history_handoffs
+        on handoff_versions.sfdc_lead_id = history_handoffs.sfdc_lead_id
+
+),
+
+-- the hand-off also leaves its Task on the lead (Subject "Nurture MQL: ..."), which
+-- dates hand-offs made before the lead carried Nurture_Lead_Id__c
+task_handoffs as (
+
+    select
+        sfdc_lead_people.lead_id,
+        tasks.sfdc_who_id as sfdc_lead_id,
+        min(tasks.created_at) as handed_over_at
+
+    from tasks
+    inner join sfdc_lead_people
+        on tasks.sfdc_who_id = sfdc_lead_people.sfdc_lead_id
+    where not tasks.is_deleted
+        and tasks.subject like 'Nurture MQL:%'
+    group by
+        sfdc_lead_people.lead_id,
+        tasks.sfdc_who_id
 
 ),
 
@@ -195,6 +253,17 @@ handoff_entries as (
         handed_over_at as entered_at
 
     from handoffs
+
+    union all
+
+    select
+        lead_id,
+        'mql' as stage,
+        'sfdc_handoff' as source_event,
+        sfdc_lead_id as source_record_id,
+        handed_over_at as entered_at
+
+    from task_handoffs
 
 ),
 
@@ -255,6 +324,33 @@ status_entries as (
     left join first_actions
         on status_versions.sfdc_lead_id = first_actions.sfdc_lead_id
     where status_versions.stage is not null
+        and status_versions.sfdc_lead_id not in (select history_leads.sfdc_lead_id from history_leads)
+
+),
+
+-- each Status change in the Lead's field history, when it was made
+history_entries as (
+
+    select
+        sfdc_lead_people.lead_id,
+        case lead_histories.new_value
+            when 'Closed - Converted' then 'sql'
+            when 'Working - Contacted' then 'sal'
+            when 'Recycled' then 'recycled'
+            when 'Closed - Not Converted' then 'disqualified'
+        end as stage,
+        case when lead_histories.new_value = 'Closed - Converted' then 'sfdc_lead_converted' else 'sfdc_lead_status' end
+            as source_event,
+        lead_histories.sfdc_lead_id as source_record_id,
+        lead_histories.changed_at as entered_at
+
+    from lead_histories
+    inner join sfdc_lead_people
+        on lead_histories.sfdc_lead_id = sfdc_lead_people.sfdc_lead_id
+    where lead_histories.field_name = 'Status'
+        and lead_histories.new_value in (
+            'Closed - Converted', 'Working - Contacted', 'Recycled', 'Closed - Not Converted'
+        )
 
 ),
 
@@ -319,6 +415,8 @@ entries as (
     select * from handoff_entries
     union all
     select * from status_entries
+    union all
+    select * from history_entries
     union all
     select * from hubspot_entries
     union all

@@ -151,6 +151,7 @@ final as (
         salesforce_accounts.account_id,
         opportunities.sfdc_account_id,
         opportunities.opportunity_name,
+        opportunities.opportunity_type,
         opportunities.stage_name,
         opportunities.lead_source,
         opportunities.sfdc_owner_id,

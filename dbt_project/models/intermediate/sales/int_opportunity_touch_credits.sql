@@ -31,8 +31,11 @@ live_opportunities as (
 
 ),
 
--- the person's touches on the nine channels within the lookback window before the
--- opportunity was created (DESIGN.md, "Marts": mart_channel_attribution)
+-- the person's engagement touches (what the lead did: clicks, form fills, visits,
+-- attendances, responses, answered calls; not sends, deliveries, bounces, opens or
+-- unsubscribes: fct_engagement_events.is_engagement_touch, docs/kpis.md) on the nine
+-- channels within the lookback window before the opportunity was created
+-- (DESIGN.md, "Marts": mart_channel_attribution)
 touches as (
 
     select
@@ -53,7 +56,8 @@ touches as (
     from live_opportunities
     inner join engagement_events
         on live_opportunities.lead_id = engagement_events.lead_id
-    where engagement_events.occurred_at < live_opportunities.created_at
+    where engagement_events.is_engagement_touch
+        and engagement_events.occurred_at < live_opportunities.created_at
         and engagement_events.occurred_at
         >= {{ dbt.dateadd('day', -lookback_days, 'live_opportunities.created_at') }}
         and engagement_events.channel in ({% for channel in channels %}'{{ channel }}'{{ ', ' if not loop.last }}{% endfor %})

@@ -107,9 +107,68 @@ scored as (
 
     select
         *,
-        {{ stats_two_sided_p_value('z_score') }} as p_value
+        {{ stats_two_sided_p_value('z_score') }} as p_value,
+        control_delivered >= {{ min_sample }} and challenger_delivered >= {{ min_sample }}
+            as has_min_sample
 
     from tested
+
+),
+
+-- Holm's step-down correction for testing many A/B tests at once (family-wise error
+-- rate at ab_significance_level). The family: every test with a p-value whose arms
+-- both reached ab_min_sample (the others can never declare a winner). With the family's
+-- p-values in ascending order p(1) <= ... <= p(m), the adjusted p(i) is
+-- min(1, max over j <= i of (m - j + 1) * p(j)).
+family as (
+
+    select
+        campaign_id,
+        challenger_variant,
+        p_value,
+        (
+            count(*) over ()
+            - row_number() over (order by p_value, campaign_id, challenger_variant)
+            + 1
+        ) * p_value as holm_step
+
+    from scored
+    where has_min_sample and p_value is not null
+
+),
+
+holm as (
+
+    select
+        campaign_id,
+        challenger_variant,
+        case when step_max > 1 then 1.0 else step_max end as adjusted_p_value
+
+    from (
+        select
+            campaign_id,
+            challenger_variant,
+            max(holm_step) over (
+                order by p_value, campaign_id, challenger_variant
+                rows between unbounded preceding and current row
+            ) as step_max
+
+        from family
+    ) as stepped
+
+),
+
+adjusted as (
+
+    select
+        scored.*,
+        holm.adjusted_p_value
+
+    from scored
+    left join holm
+        on
+            scored.campaign_id = holm.campaign_id
+            and scored.challenger_variant = holm.challenger_variant
 
 ),
 
@@ -142,20 +201,25 @@ final as (
             as ctr_difference_ci_upper,
         {{ stats_round('z_score', 6) }} as z_score,
         {{ stats_round('p_value', 6) }} as p_value,
+        {{ stats_round('adjusted_p_value', 6) }} as adjusted_p_value,
         coalesce(p_value < {{ significance_level }}, false) as is_significant,
-        control_delivered >= {{ min_sample }} and challenger_delivered >= {{ min_sample }}
-            as has_min_sample,
-        -- a winner only when significant AND both variants reached ab_min_sample
+        coalesce(adjusted_p_value < {{ significance_level }}, false) as is_significant_adjusted,
+        coalesce(has_min_sample, false) as has_min_sample,
+        -- a winner only when significant after Holm's correction, which needs both
+        -- variants to have reached ab_min_sample
         case
-            when
-                p_value < {{ significance_level }}
-                and control_delivered >= {{ min_sample }}
-                and challenger_delivered >= {{ min_sample }}
+            when adjusted_p_value < {{ significance_level }}
                 then case when ctr_difference > 0 then challenger_variant else control_variant end
             else 'inconclusive'
-        end as winner
+        end as winner,
+        -- the arms carry different content types: the test compares content types
+        coalesce(control_content_type <> challenger_content_type, false) as is_content_type_test,
+        case
+            when adjusted_p_value < {{ significance_level }}
+                then case when ctr_difference > 0 then challenger_content_type else control_content_type end
+        end as winning_content_type
 
-    from scored
+    from adjusted
 
 )
 

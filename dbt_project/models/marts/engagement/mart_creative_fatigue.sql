@@ -1,4 +1,5 @@
 {%- set ctr_drop = var('creative_fatigue_ctr_drop') -%}
+{%- set min_sample = var('creative_fatigue_min_weekly_sample') | int -%}
 
 with
 
@@ -82,7 +83,8 @@ baselines as (
 
     select
         creative_id,
-        {{ stats_ratio('sum(unique_clicks)', 'sum(delivered)') }} as baseline_ctr
+        {{ stats_ratio('sum(unique_clicks)', 'sum(delivered)') }} as baseline_ctr,
+        sum(delivered) as baseline_delivered
 
     from aggregated
     where weeks_since_launch < 2
@@ -95,7 +97,8 @@ measured as (
     select
         aggregated.*,
         {{ stats_ratio('aggregated.unique_clicks', 'aggregated.delivered') }} as click_through_rate,
-        baselines.baseline_ctr
+        baselines.baseline_ctr,
+        baselines.baseline_delivered
 
     from aggregated
     left join baselines
@@ -119,6 +122,10 @@ final as (
         cast(unique_clicks as bigint) as unique_clicks,
         {{ stats_round('click_through_rate', 6) }} as click_through_rate,
         {{ stats_round('baseline_ctr', 6) }} as baseline_ctr,
+        cast(baseline_delivered as bigint) as baseline_delivered,
+        coalesce(
+            delivered >= {{ min_sample }} and baseline_delivered >= {{ min_sample }}, false
+        ) as has_min_sample,
         {{ stats_round('click_through_rate / nullif(baseline_ctr, 0) - 1', 6) }} as ctr_change_from_baseline,
         cast(first_exposure_delivered as bigint) as first_exposure_delivered,
         {{ stats_round(stats_ratio('first_exposure_clicks', 'first_exposure_delivered'), 6) }}
@@ -131,9 +138,13 @@ final as (
             as third_plus_exposure_ctr,
         {{ stats_round('average_exposure_number', 6) }} as average_exposure_number,
         -- fatigued: after the baseline weeks, CTR at least creative_fatigue_ctr_drop
-        -- below the first two weeks' CTR (DESIGN.md: rotate the creative)
+        -- below the first two weeks' CTR (DESIGN.md: rotate the creative), judged only
+        -- when the week and the baseline both have creative_fatigue_min_weekly_sample
+        -- deliveries (a week of a handful of sends says nothing)
         coalesce(
             weeks_since_launch >= 2
+            and delivered >= {{ min_sample }}
+            and baseline_delivered >= {{ min_sample }}
             and baseline_ctr > 0
             and {{ stats_round('click_through_rate / baseline_ctr', 9) }} <= 1 - {{ ctr_drop }},
             false

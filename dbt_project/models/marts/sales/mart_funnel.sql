@@ -1,9 +1,12 @@
+{#- (from, to, from time, to time, condition): the medians around MQL take observed MQL
+    dates only (one implied by a later stage is that stage's date, which would count
+    zero days); MQL -> SAL runs from the hand-off to sales when there was one -#}
 {%- set stage_pairs = [
-    ('lead', 'mql', 'created_at', 'mql_at'),
-    ('mql', 'sal', 'mql_at', 'sal_at'),
-    ('sal', 'sql', 'sal_at', 'sql_at'),
-    ('sql', 'opportunity', 'sql_at', 'opportunity_at'),
-    ('opportunity', 'won', 'opportunity_at', 'won_at'),
+    ('lead', 'mql', 'created_at', 'mql_at', 'is_mql_at_observed'),
+    ('mql', 'sal', 'coalesce(handed_over_at, mql_at)', 'sal_at', '(handed_over_at is not null or is_mql_at_observed)'),
+    ('sal', 'sql', 'sal_at', 'sql_at', 'true'),
+    ('sql', 'opportunity', 'sql_at', 'opportunity_at', 'true'),
+    ('opportunity', 'won', 'opportunity_at', 'won_at', 'true'),
 ] -%}
 
 with
@@ -26,9 +29,10 @@ aggregated as (
         sum(case when is_sql then 1 else 0 end) as sql_count,
         sum(case when is_opportunity then 1 else 0 end) as opportunity_count,
         sum(case when is_won then 1 else 0 end) as won_count,
-        {%- for from_stage, to_stage, from_at, to_at in stage_pairs %}
+        {%- for from_stage, to_stage, from_at, to_at, observed in stage_pairs %}
         {{ sales_median(
-            'case when ' ~ to_at ~ ' >= ' ~ from_at ~ ' then ' ~ sales_hours_between(from_at, to_at) ~ ' / 24.0 end'
+            'case when ' ~ to_at ~ ' >= ' ~ from_at ~ ' and ' ~ observed
+            ~ ' then ' ~ sales_hours_between(from_at, to_at) ~ ' / 24.0 end'
         ) }} as median_days_{{ from_stage }}_to_{{ to_stage }},
         {%- endfor %}
         sum(case when sla_status = 'met' then 1 else 0 end) as sla_met_count,
@@ -59,7 +63,7 @@ final as (
         {{ sales_safe_divide('opportunity_count', 'sql_count') }} as sql_to_opportunity_rate,
         {{ sales_safe_divide('won_count', 'opportunity_count') }} as opportunity_to_won_rate,
         {{ sales_safe_divide('won_count', 'lead_count') }} as lead_to_won_rate,
-        {%- for from_stage, to_stage, from_at, to_at in stage_pairs %}
+        {%- for from_stage, to_stage, from_at, to_at, observed in stage_pairs %}
         cast(median_days_{{ from_stage }}_to_{{ to_stage }} as double precision)
             as median_days_{{ from_stage }}_to_{{ to_stage }},
         {%- endfor %}

@@ -1,10 +1,15 @@
+{%- set raw = source_or_empty('files', 'imported_files', {
+    'sha256': dbt.type_string(),
+    '_dlt_load_id': dbt.type_string(),
+}) -%}
 {%- set raw_columns = relation_column_names(source('files', 'imported_files')) -%}
 
 with
 
+-- empty until the first file is dropped
 source as (
 
-    select * from {{ source('files', 'imported_files') }}
+    select * from {{ raw }}
 
 ),
 

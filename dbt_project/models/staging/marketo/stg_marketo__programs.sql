@@ -19,6 +19,9 @@ renamed as (
         {{ optional_text(raw_columns, 'status') }} as program_status,
         {{ optional_text(raw_columns, 'workspace') }} as workspace,
         {{ optional_text(raw_columns, 'tag_content_type') }} as content_type,
+        -- the sum of the program's period costs (asset API `costs`) to date
+        {{ optional_column(raw_columns, 'period_cost', 'double precision') }} as period_cost,
+        {{ optional_column(raw_columns, 'period_cost_count', 'bigint') }} as period_cost_count,
         {{ to_utc_timestamp(optional_column(raw_columns, 'start_date', 'timestamp with time zone')) }} as started_at,
         {{ to_utc_timestamp(optional_column(raw_columns, 'end_date', 'timestamp with time zone')) }} as ended_at,
         {{ to_utc_timestamp(optional_column(raw_columns, 'created_at', 'timestamp with time zone')) }} as created_at,
@@ -50,6 +53,8 @@ final as (
         program_status,
         workspace,
         content_type,
+        period_cost,
+        period_cost_count,
         started_at,
         ended_at,
         cast(started_at as date) as launch_date,

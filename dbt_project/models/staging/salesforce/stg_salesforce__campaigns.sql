@@ -17,6 +17,8 @@ renamed as (
         {{ optional_column(raw_columns, 'start_date', 'date') }} as start_date,
         {{ optional_column(raw_columns, 'end_date', 'date') }} as end_date,
         coalesce({{ optional_column(raw_columns, 'is_active', 'boolean') }}, false) as is_active,
+        {{ optional_column(raw_columns, 'budgeted_cost', 'double precision') }} as budgeted_cost,
+        {{ optional_column(raw_columns, 'actual_cost', 'double precision') }} as actual_cost,
         {{ sfdc_audit_columns(raw_columns) }}
 
     from source
@@ -43,6 +45,8 @@ final as (
         start_date,
         end_date,
         is_active,
+        budgeted_cost,
+        actual_cost,
         is_deleted,
         created_at,
         updated_at,

@@ -14,6 +14,8 @@ renamed as (
         cast(id as {{ dbt.type_string() }}) as sfdc_opportunity_id,
         {{ optional_text(raw_columns, 'account_id') }} as sfdc_account_id,
         {{ optional_text(raw_columns, 'name') }} as opportunity_name,
+        -- New Customer, Renewal, Existing Customer - Upgrade (Salesforce's Type picklist)
+        {{ optional_text(raw_columns, 'type') }} as opportunity_type,
         {{ optional_text(raw_columns, 'stage_name') }} as stage_name,
         {{ optional_column(raw_columns, 'amount', 'double precision') }} as amount,
         {{ optional_column(raw_columns, 'close_date', 'date') }} as close_date,
@@ -45,6 +47,7 @@ final as (
         sfdc_opportunity_id,
         sfdc_account_id,
         opportunity_name,
+        opportunity_type,
         stage_name,
         amount,
         close_date,
