@@ -60,3 +60,29 @@ def test_missing_table_fails_the_gate(tmp_path):
     write_suite(tmp_path)
     with pytest.raises(GateFailed, match=r"raw_demo\.leads: table_exists failed"):
         run_gate(get_warehouse(settings_for(tmp_path, "duckdb")), "raw_demo", tmp_path)
+
+
+def test_a_crafted_suite_cannot_run_sql(warehouse_settings, tmp_path):
+    """Suite column names went into SQL unquoted: `id from raw_demo.leads; drop ...` ran."""
+    load(warehouse_settings, [{"id": 1, "status": "open"}])
+    crafted = "id, (select 1) as x from raw_demo.leads; drop table raw_demo.leads; --"
+    suite = {
+        "name": "raw_demo.leads",
+        "table": "raw_demo.leads",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": crafted}}
+        ],
+    }
+    (tmp_path / "raw_demo.leads.json").write_text(json.dumps(suite), encoding="utf-8")
+    with pytest.raises(GateFailed, match=r"column_exists\(id, \(select 1\)"):
+        run_gate(get_warehouse(warehouse_settings), "raw_demo", tmp_path)
+    assert get_warehouse(warehouse_settings).table_exists("raw_demo.leads")
+
+
+@pytest.mark.parametrize("prefix", ["../../etc/raw", "raw_demo/../x", "raw_*", "raw demo"])
+def test_a_prefix_is_a_schema_name_not_a_path(tmp_path, prefix):
+    from tests.conftest import settings_for
+
+    write_suite(tmp_path)
+    with pytest.raises(GateFailed, match=r"is not a schema or schema\.table name"):
+        run_gate(get_warehouse(settings_for(tmp_path, "duckdb")), prefix, tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,31 @@ def load_suite(path: Path) -> dict[str, Any]:
     return suite
 
 
+_PREFIX = re.compile(r"^[a-z_][a-z0-9_]*(\.([a-z_][a-z0-9_]*)?)?$")
+
+
 def suites_for(prefix: str, suites_dir: Path = SUITES_DIR) -> list[dict[str, Any]]:
-    """Suites whose table starts with `prefix` (e.g. `raw_marketo`, `marts.`)."""
+    """Suites whose table starts with `prefix` (e.g. `raw_marketo`, `marts.`): a schema
+    name, optionally with a table name; never a path (`..`) or a glob pattern."""
+    if not _PREFIX.match(prefix):
+        raise GateFailed(
+            f"{prefix!r} is not a schema or schema.table name (letters, digits, underscores)"
+        )
     return [load_suite(p) for p in sorted(suites_dir.glob(f"{prefix}*.json"))]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table_columns(warehouse: Warehouse, table: str) -> set[str]:
+    schema, name = table.split(".")
+    found = warehouse.query(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ?",
+        [schema, name],
+    )
+    return set(found["column_name"])
 
 
 def _columns(suite: dict[str, Any]) -> list[str]:
@@ -72,8 +95,14 @@ def validate(warehouse: Warehouse, suite: dict[str, Any]) -> list[Finding]:
     table = qualified(suite["table"])
     if not warehouse.table_exists(table):
         return [Finding(table, "table_exists", None, None, [])]
-    columns = _columns(suite)
-    frame = warehouse.query(f"select {', '.join(columns) or '*'} from {table}")
+    # A suite's column names are checked against the catalogue and quoted: a crafted
+    # suite cannot put SQL into the query, and a missing column is a finding, not an error.
+    existing = _table_columns(warehouse, table)
+    wanted = _columns(suite)
+    missing = [c for c in wanted if c not in existing]
+    if missing:
+        return [Finding(table, "column_exists", c, None, []) for c in missing]
+    frame = warehouse.query(f"select {', '.join(map(_quote, wanted)) or '*'} from {table}")
     context = gx.get_context(mode="ephemeral")
     batch = (
         context.data_sources.add_pandas("warehouse")
