@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -61,8 +62,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     from nurture.load.sync import run_sync
 
+    if args.since is not None and args.since >= args.until:
+        raise ConfigError(
+            f"--since {args.since.isoformat()} is not before --until {args.until.isoformat()}: "
+            "a backfill window starts before it ends."
+        )
     summary = run_sync(args.source, load_settings(), until=args.until, since=args.since)
-    print(summary.as_dict())
+    print(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False, default=str))
     return 0
 
 
@@ -220,6 +226,38 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (ConfigError, ConnectionNotFound, DemoFailed, GateFailed, RulesError, DbtFailed)
 
 
+def explain_environment_error(exc: BaseException) -> str | None:
+    """One sentence for what goes wrong around the code rather than in it (a warehouse
+    down, busy or empty), saying what to do; None for anything else (a bug: traceback)."""
+    from nurture.retryable import root_cause
+
+    error = root_cause(exc)
+    text = str(error)
+    kind = type(error).__name__
+    module = type(error).__module__
+    first = text.strip().splitlines()[0] if text.strip() else kind
+    if "Could not set lock on file" in text:
+        path = text.split('"')[1] if text.count('"') >= 2 else "the DuckDB warehouse"
+        return (
+            f"the DuckDB warehouse {path} is in use by another process; wait for it to "
+            "finish (a DAG run, another nurture command) and try again."
+        )
+    if module.startswith("psycopg") and kind in ("OperationalError", "ConnectionTimeout"):
+        from nurture.config import load_settings
+
+        pg = load_settings().postgres
+        return (
+            f"cannot connect to PostgreSQL at {pg.host}:{pg.port} ({first}); start it, or "
+            "set NURTURE_PG_HOST / NURTURE_PG_PORT / NURTURE_PG_USER to where it runs."
+        )
+    if kind in ("CatalogException", "UndefinedTable"):
+        return (
+            f"the warehouse lacks a table this command reads ({first}); load and build it "
+            "first: `nurture demo`, or the syncs and the build_marts DAG."
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -236,6 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except _user_errors() as exc:
         print(f"nurture: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        explained = explain_environment_error(exc)
+        if explained is None:
+            raise
+        print(f"nurture: error: {explained}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nurture: interrupted", file=sys.stderr)

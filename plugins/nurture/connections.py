@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ def get_connection(conn_id: str) -> ApiConnection:
     """Resolve `conn_id` through Airflow's secrets chain (env vars, then the metadata DB)."""
     from airflow.sdk import Connection  # heavy import, only when a task needs a connection
 
+    _check_env_json(conn_id)
     try:
         conn = Connection.get(conn_id)
     except Exception as exc:  # Airflow raises its own not-found types per backend
@@ -58,6 +60,22 @@ def get_connection(conn_id: str) -> ApiConnection:
         password=conn.password or "",
         extra=dict(extra),
     )
+
+
+def _check_env_json(conn_id: str) -> None:
+    """An `AIRFLOW_CONN_*` value in JSON form that does not parse would read as "not
+    defined" further on; say what is wrong with it instead (never its content)."""
+    name = f"AIRFLOW_CONN_{conn_id.upper()}"
+    value = os.environ.get(name, "").strip()
+    if not value.startswith("{"):
+        return
+    try:
+        json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ConnectionNotFound(
+            f"{name} is not valid JSON ({exc.msg} at character {exc.pos}); fix the "
+            'variable\'s value, e.g. \'{"conn_type": "http", "host": "https://..."}\'.'
+        ) from exc
 
 
 def connection_env(base_url: str, login: str, password: str, **extra: Any) -> str:
