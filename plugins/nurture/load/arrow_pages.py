@@ -146,6 +146,21 @@ def not_null(table: pa.Table, names: frozenset[str]) -> pa.Table:
     return table if schema.equals(table.schema) else table.cast(schema)
 
 
+def without_nul(table: pa.Table) -> pa.Table:
+    """Text columns without NUL characters: PostgreSQL refuses them in text (a single one
+    failed the whole COPY, and the package with it on every later run). No one can see or
+    type a NUL, so dropping it loses nothing a person wrote."""
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        column = table.column(i)
+        if pc.any(pc.match_substring(column, "\x00")).as_py():
+            table = table.set_column(i, field, pc.replace_substring(column, "\x00", ""))
+    return table
+
+
 class PagesToArrow(ItemTransform[Any, Any]):
     """A pipe step that turns each yielded page (a list of dicts) into one Arrow table with
     dlt's row id column and the resource's non-null columns (its primary key) marked."""
@@ -159,7 +174,7 @@ class PagesToArrow(ItemTransform[Any, Any]):
         if isinstance(item, list) and item and isinstance(item[0], dict):
             item = self.types.table(item)
         if isinstance(item, pa.Table):
-            return with_row_ids(not_null(item, self.non_null))
+            return with_row_ids(not_null(without_nul(item), self.non_null))
         return item
 
 
