@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -154,6 +155,18 @@ PARSERS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def column_key(name: str) -> str:
+    """A field name as dlt can keep it apart from others. dlt's snake_case turns every
+    name of only non-ASCII characters into `x` (`会社名` and `フォーム名` both), so a second
+    such field would silently overwrite the first. Such a name becomes `x_` and its
+    punycode (`会社名` -> `x_6oq93jcs2b`): ASCII, distinct, and reversible
+    (`"6oq93jcs2b".encode().decode("punycode")`)."""
+    if name.isascii():
+        return name
+    return "x_" + name.encode("punycode").decode("ascii").replace("-", "_")
+
+
 def typed_rows(
     records: Iterable[dict[str, Any]],
     *,
@@ -171,7 +184,11 @@ def typed_rows(
         if missing:
             quarantine.reject(obj, record, key_value, f"missing {', '.join(missing)}")
             continue
-        row = dict(record)
+        row = (
+            dict(record)
+            if "".join(record).isascii()  # the usual case, checked at C speed
+            else {column_key(k): v for k, v in record.items()}
+        )
         try:
             for field_name, kind in types.items():
                 if field_name in row:
