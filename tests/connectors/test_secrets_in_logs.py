@@ -29,15 +29,32 @@ def test_credential_parameters_are_redacted():
     )
 
 
-def test_the_identity_call_logs_no_secret(caplog, tmp_path):
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_the_identity_call_logs_no_secret(tmp_path):
     from nurture.sandbox.server import running_sandbox
 
-    with running_sandbox(seed=3, leads=50, home=tmp_path, rate_limits=False) as url:
-        client = MarketoClient(ApiConnection("marketo_default", str(url), "client", SECRET))
-        with caplog.at_level(logging.DEBUG):
+    # on httpx's own logger: Airflow's logging setup may stop it propagating to the root
+    logger = logging.getLogger("httpx")
+    collect, level = _Collect(), logger.level
+    logger.addHandler(collect)
+    logger.setLevel(logging.INFO)
+    try:
+        with running_sandbox(seed=3, leads=50, home=tmp_path, rate_limits=False) as url:
+            client = MarketoClient(ApiConnection("marketo_default", str(url), "client", SECRET))
             client._auth_headers()
-        client.close()
-    logged = "\n".join(r.getMessage() for r in caplog.records)
+            client.close()
+    finally:
+        logger.removeHandler(collect)
+        logger.setLevel(level)
+    logged = "\n".join(collect.lines)
     assert "oauth/token" in logged  # httpx did log the request
     assert SECRET not in logged
     assert "client_secret=***" in logged
