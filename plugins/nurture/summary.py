@@ -83,6 +83,13 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
         "{}",
     ),
     (
+        "MQL → SAL days (cohort medians, SAL-weighted)",
+        "marts.mart_funnel",
+        "select sum(median_days_mql_to_sal * sal_count) / nullif(sum(case when "
+        "median_days_mql_to_sal is not null then sal_count end), 0) from marts.mart_funnel",
+        "{:.1f}",
+    ),
+    (
         "LTV per customer (all segments)",
         "marts.mart_ltv",
         "select sum(ltv * customer_count) / nullif(sum(customer_count), 0) from marts.mart_ltv",
@@ -97,6 +104,7 @@ class PipelineSummary:
     quarantined: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
     kpis: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
     leads_scored: int = 0
     mqls: int = 0
     feeds: list[Path] = field(default_factory=list)
@@ -128,6 +136,9 @@ class PipelineSummary:
                 f"  {label}{' ' * (kpi_width - _display_width(label))}  {value}"
                 for label, value in self.kpis.items()
             ]
+        if self.channels:
+            lines.append("Touches per channel (engagement events)")
+            lines += [f"  {channel:<{width}} {n:>10,}" for channel, n in self.channels.items()]
         lines.append("Scoring and handoff")
         lines.append(f"  {'leads scored':<{width}} {self.leads_scored:>10,}")
         lines.append(f"  {'MQLs in ops.mql_outbox':<{width}} {self.mqls:>10,}")
@@ -165,6 +176,12 @@ def collect_summary(settings: Settings) -> PipelineSummary:
         if warehouse.table_exists(table):
             value = warehouse.query(sql).iloc[0, 0]
             summary.kpis[label] = "n/a" if value is None or value != value else fmt.format(value)
+    if warehouse.table_exists("marts.fct_engagement_events"):
+        rows = warehouse.query(
+            "select coalesce(channel, '(no channel)') as channel, count(*) as n "
+            "from marts.fct_engagement_events group by 1 order by 2 desc, 1"
+        )
+        summary.channels = {str(r.channel): int(r.n) for r in rows.itertuples()}
     if warehouse.table_exists("marts.fct_lead_scores"):
         latest = warehouse.query(
             "select count(*) as n from marts.fct_lead_scores where run_id = "

@@ -67,6 +67,20 @@ def test_summary_is_printed_with_mqls(demo_home):
     assert collect_summary(settings_for(home, "duckdb")).mqls > 0
 
 
+def test_summary_shows_all_nine_channels_and_a_real_sla(demo_home):
+    """The demo once showed 4 of 9 channels and an SLA of 0 met, 254 breached."""
+    from nurture.sandbox.campaigns import CHANNELS
+
+    home, first, _ = demo_home
+    summary = collect_summary(settings_for(home, "duckdb"))
+    assert set(CHANNELS) <= set(summary.channels), summary.channels
+    assert "Touches per channel" in first
+    sla = summary.kpis["MQL → SAL within SLA"]
+    met, breached = (int(part.split()[0]) for part in sla.split("(")[1].split(",")[:2])
+    assert met > 0 and breached > 0 and 0 < met / (met + breached) < 1, sla
+    assert summary.kpis["MQL → SAL days (cohort medians, SAL-weighted)"] != "n/a"
+
+
 def test_second_run_gives_the_same_counts(demo_home):
     _, first, second = demo_home
 
