@@ -31,6 +31,9 @@ from nurture.warehouse import get_warehouse
 from tests.conftest import _admin_connect, require_postgres, settings_for
 from tests.load.test_sync import connection
 
+# the truth checks collected by test_kpi_truth.py get pytest's assertion messages too
+pytest.register_assert_rewrite("tests.e2e.truth_engagement", "tests.e2e.truth_ab_roi")
+
 TRUTH_SEED, TRUTH_LEADS = 13, 1500
 
 
