@@ -15,19 +15,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from nurture.sandbox.campaigns import CHANNELS  # the world's nine channels
 from tests.e2e.conftest import within_sampling_error
 
-CHANNELS = (
-    "email",
-    "content_download",
-    "social",
-    "web_personalization",
-    "webinar",
-    "retargeting_ads",
-    "direct_mail",
-    "phone",
-    "events",
-)
 # What a lead does, in the world's terms: a page visit, a form fill, an e-mail click, and
 # reaching a program status by their own doing (attending, visiting the booth,
 # answering the mail or the phone). Sends, deliveries, bounces, opens, unsubscribes,
