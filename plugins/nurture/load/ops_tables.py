@@ -30,7 +30,12 @@ def write_ops(
     )
     resources = [
         dlt.resource(
-            run_rows, name="sync_runs", primary_key=("run_id", "object"), write_disposition="merge"
+            run_rows,
+            name="sync_runs",
+            primary_key=("run_id", "object"),
+            write_disposition="merge",
+            # null on every successful run: typed here, or dlt warns it cannot infer it
+            columns={"error": {"data_type": "text"}},
         ),
     ]
     if quarantine.count():
