@@ -11,7 +11,6 @@ warehouse; a test that advances the sandbox builds its own.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from nurture.load.sync import SOURCES, run_sync
 from nurture.sandbox.world import world_path, write_truth
 from nurture.transform.dbt import run_dbt
 from nurture.warehouse import get_warehouse
-from tests.conftest import _admin_connect, require_postgres, settings_for
+from tests.conftest import scratch_database, settings_for
 from tests.load.test_sync import connection
 
 # the truth checks collected by test_kpi_truth.py get pytest's assertion messages too
@@ -68,20 +67,6 @@ def within_sampling_error(got: float, truth: float, n: int, sigmas: float = 2.0)
     return abs(got - truth) <= sigmas * se + 1e-9
 
 
-def _scratch_pg(stack: ExitStack) -> str:
-    require_postgres()
-    database = f"nurture_test_{uuid.uuid4().hex[:10]}"
-    with _admin_connect() as con:
-        con.execute(f'create database "{database}"')
-
-    def drop() -> None:
-        with _admin_connect() as con:
-            con.execute(f'drop database if exists "{database}" with (force)')
-
-    stack.callback(drop)
-    return database
-
-
 @pytest.fixture(scope="session", params=["duckdb", "postgres"])
 def truth_world(request, tmp_path_factory) -> Iterator[TruthWorld]:
     from nurture.sandbox.server import running_sandbox
@@ -89,7 +74,7 @@ def truth_world(request, tmp_path_factory) -> Iterator[TruthWorld]:
     warehouse = request.param
     home = tmp_path_factory.mktemp(f"truth-world-{warehouse}")
     with ExitStack() as stack:
-        database = _scratch_pg(stack) if warehouse == "postgres" else "nurture"
+        database = stack.enter_context(scratch_database()) if warehouse == "postgres" else "nurture"
         settings = settings_for(home, warehouse, database)
         url = stack.enter_context(
             running_sandbox(seed=TRUTH_SEED, leads=TRUTH_LEADS, home=home, rate_limits=False)

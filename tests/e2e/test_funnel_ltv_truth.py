@@ -34,8 +34,8 @@ from nurture.load.sync import SOURCES, run_sync
 from nurture.scoring.run import run_scoring
 from nurture.transform.dbt import run_dbt
 from nurture.warehouse import get_warehouse
-from tests.conftest import settings_for
-from tests.e2e.conftest import Truth, _scratch_pg, within_sampling_error
+from tests.conftest import scratch_database, settings_for
+from tests.e2e.conftest import Truth, within_sampling_error
 from tests.handoff.conftest import Sandbox
 from tests.load.test_sync import connection
 
@@ -66,7 +66,7 @@ def loop(request, tmp_path_factory) -> Iterator[Loop]:
     warehouse = request.param
     home = tmp_path_factory.mktemp(f"funnel-loop-{warehouse}")
     with ExitStack() as stack:
-        database = _scratch_pg(stack) if warehouse == "postgres" else "nurture"
+        database = stack.enter_context(scratch_database()) if warehouse == "postgres" else "nurture"
         settings = settings_for(home, warehouse, database)
         url = stack.enter_context(
             running_sandbox(seed=SEED, leads=LEADS, home=home, rate_limits=False)

@@ -11,7 +11,6 @@ next sync and `dbt build` work incrementally, and must give the same marts as a
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from nurture.load.sync import SOURCES, run_sync
 from nurture.sandbox.world import world_path
 from nurture.transform.dbt import run_dbt
 from nurture.warehouse import get_warehouse
-from tests.conftest import _admin_connect, require_postgres, settings_for
+from tests.conftest import scratch_database, settings_for
 from tests.load.test_sync import connection
 
 SEED, LEADS, DAYS = 13, 1000, 2  # the KPI checks use truth_world at 1,500
@@ -73,19 +72,8 @@ def built(request, tmp_path_factory) -> Iterator[Built]:
 
     warehouse = request.param
     home = tmp_path_factory.mktemp(f"marts-truth-{warehouse}")
-    database = "nurture"
     with ExitStack() as stack:
-        if warehouse == "postgres":
-            require_postgres()
-            database = f"nurture_test_{uuid.uuid4().hex[:10]}"
-            with _admin_connect() as con:
-                con.execute(f'create database "{database}"')
-
-            def drop() -> None:
-                with _admin_connect() as con:
-                    con.execute(f'drop database if exists "{database}" with (force)')
-
-            stack.callback(drop)
+        database = stack.enter_context(scratch_database()) if warehouse == "postgres" else "nurture"
         settings = settings_for(home, warehouse, database)
         url = stack.enter_context(
             running_sandbox(seed=SEED, leads=LEADS, home=home, rate_limits=False)
