@@ -21,6 +21,12 @@ from nurture.warehouse import get_warehouse
 from tests.conftest import settings_env, settings_for
 
 
+@pytest.fixture(autouse=True)
+def keep_completed_jobs(monkeypatch):
+    """These tests read the merge SQL dlt wrote; Nurture deletes completed jobs by default."""
+    monkeypatch.setenv("LOAD__DELETE_COMPLETED_JOBS", "false")
+
+
 def _load(settings, pages, pipelines_dir, name="leads"):
     pipeline = dlt.pipeline(
         pipeline_name="destinations_test",
