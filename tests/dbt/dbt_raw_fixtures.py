@@ -1310,12 +1310,24 @@ def expected_identity_keys(world: RawWorld) -> set[str]:
 
 
 def expected_touch_ids(world: RawWorld) -> set[str]:
-    """Every distinct activity that is not a system event (type 22 here)."""
-    return {
+    """Every distinct activity that is not a system event (type 22 here), and one touch
+    per person met in person (each distinct row of the dropped files: no person is on
+    two files of one event here)."""
+    activities = {
         row["marketo_guid"]
         for row in world.rows["raw_marketo.activities"]
         if row["activity_type_id"] != 22
     }
+    met = {
+        f"{kind}:{row['file_sha256']}:{row['row_number']}"
+        for table, kind in (
+            ("raw_files.trade_show", "trade_show"),
+            ("raw_files.business_cards", "business_card"),
+        )
+        for row in world.rows.get(table, [])
+        if row.get("email")
+    }
+    return activities | met
 
 
 def merged(*worlds: RawWorld) -> RawWorld:

@@ -213,6 +213,26 @@ def test_median_days_mql_to_sal_match_the_response_times(loop):
     assert rows.notna().sum() > 0
 
 
+def test_each_accepted_lead_is_dated_by_its_acceptance(loop):
+    """A Salesforce lead with field history enters SAL when its Status became Working -
+    Contacted, to the second; HubSpot's mirror of that stage, set later by the hand-off
+    loop and dated by when a sync saw it, never stands in for it."""
+    truth = truth_handoffs(loop)
+    accepted = truth[truth["accepted_at"].notna()][["lead_id", "accepted_at"]]
+    assert len(accepted) >= 15
+    got = loop.query(
+        "select r.source_record_id as lead_id, f.sal_at "
+        "from intermediate.int_lead_funnel_stages as f "
+        "inner join intermediate.int_lead_records_unioned as r on r.lead_id = f.lead_id "
+        "where r.source_system = 'salesforce'"
+    )
+    both = accepted.merge(got, on="lead_id", how="left")
+    # both sides are UTC; one may come back zone-naive
+    gap = pd.to_datetime(both["sal_at"], utc=True) - pd.to_datetime(both["accepted_at"], utc=True)
+    off = both[both["sal_at"].isna() | (gap.dt.total_seconds().abs() > 1)]
+    assert off.empty, off.head(10).to_string()
+
+
 def test_median_days_sal_to_sql_match_the_lead_histories(loop):
     pairs = loop.truth.sql("""
         select min(case when h."NewValue" = 'Working - Contacted' then h."CreatedDate" end) as sal,

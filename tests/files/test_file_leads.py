@@ -1,21 +1,26 @@
 """Dropped files reach the lead base: a trade-show list alone builds, its people land in
-dim_lead and are scored (DuckDB; the dbt models are the same SQL on PostgreSQL)."""
+dim_lead, their booth visits are engagement touches, and they are scored and can become
+MQLs (DuckDB; the dbt models are the same SQL on PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
+from nurture.scoring.run import RULES_PATH
 from nurture.transform.dbt import dbt_env, exclusions, run_dbt
 from nurture.warehouse import get_warehouse
 from tests.conftest import settings_for
-from tests.dbt.dbt_raw_fixtures import build_world, write_duckdb
+from tests.dbt.dbt_raw_fixtures import BASE, build_world, write_duckdb
 
 # only in the trade-show list of the raw world: no MA, CRM or SFA record
 FILE_ONLY = "new.person@example.jp"
 # in the list and in Salesforce and Marketo
 KNOWN = "taro.yamada@yamada-shoji.co.jp"
+# the day the fixture's trade-show list says its people were met
+MET_ON = (BASE + timedelta(days=41)).date()
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +90,55 @@ def test_file_leads_are_scored(trade_show_only):
         [FILE_ONLY],
     )
     assert len(scored) == 1
+
+
+def test_booth_visits_are_engagement_touches(trade_show_only):
+    settings, _ = trade_show_only
+    rows = get_warehouse(settings).query(
+        "select d.email, e.source_system, e.channel, e.activity_type, e.is_engagement_touch, "
+        "e.primary_attribute_value, e.occurred_date, e.marketo_lead_id "
+        "from marts.fct_engagement_events as e "
+        "inner join marts.dim_lead as d on d.lead_id = e.lead_id "
+        "where e.source_system = 'trade_show' order by d.email"
+    )
+    # the list was imported twice: still one visit each
+    assert rows["email"].tolist() == [FILE_ONLY, KNOWN]
+    assert set(rows["channel"]) == {"events"}
+    assert set(rows["activity_type"]) == {"visit_trade_show_booth"}
+    assert rows["is_engagement_touch"].all()
+    assert set(rows["primary_attribute_value"]) == {"Expo 2024"}
+    assert {d.date() if hasattr(d, "date") else d for d in rows["occurred_date"]} == {MET_ON}
+    assert rows["marketo_lead_id"].isna().all()
+
+
+def test_a_rebuild_keeps_one_touch_per_visit(trade_show_only):
+    settings, _ = trade_show_only
+    run_dbt(settings, "run", ["--select", "int_file_touches", "fct_engagement_events"])
+    count = get_warehouse(settings).query(
+        "select count(*) as n from marts.fct_engagement_events where source_system = 'trade_show'"
+    )
+    assert int(count["n"].iloc[0]) == 2
+
+
+def test_a_booth_visit_can_make_an_mql(trade_show_only, tmp_path):
+    """With an MQL bar a booth visit clears, the file-only person reaches the outbox, and
+    sales read why in words."""
+    from nurture.quality.gate import run_gate
+    from nurture.scoring.run import run_scoring
+
+    settings, _ = trade_show_only
+    rules = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    rules["mql"]["C"] = 5
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    warehouse = get_warehouse(settings)
+    run_gate(warehouse, "marts.")
+    as_of = datetime.combine(MET_ON + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    run_scoring(settings, as_of, rules_path)
+    outbox = warehouse.query(
+        "select o.top_reasons from ops.mql_outbox as o "
+        "inner join marts.dim_lead as d on d.lead_id = o.lead_id where d.email = ?",
+        [FILE_ONLY],
+    )
+    assert len(outbox) == 1
+    assert "visited our booth at a trade show" in str(outbox["top_reasons"].iloc[0])

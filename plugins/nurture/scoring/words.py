@@ -46,6 +46,8 @@ ACTIVITY_PHRASES: dict[str, Phrase] = {
     "respond_to_direct_mail": Phrase("responded to", "a mailing", "mailings"),
     "register_for_event": Phrase("registered for", "an event", "events"),
     "attend_event": Phrase("attended", "an event", "events"),
+    "visit_trade_show_booth": Phrase("visited our booth at", "a trade show", "trade shows"),
+    "exchange_business_cards": Phrase("exchanged business cards at", "a meeting", "meetings"),
     "share_content": Phrase("shared", "our content", "our content"),
     "vote_in_poll": Phrase("voted in", "a poll", "polls"),
     "click_shared_link": Phrase("clicked", "a shared link", "shared links"),

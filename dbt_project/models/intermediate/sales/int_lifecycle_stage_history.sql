@@ -7,7 +7,8 @@
                    lead), or HubSpot shows marketingqualifiedlead
       sal          sales accepted it: lead status Working - Contacted; HubSpot
                    salesqualifiedlead (set by the hand-off loop on acceptance: HubSpot
-                   has no SAL stage of its own)
+                   has no SAL stage of its own; left out where the Salesforce lead's
+                   field history dates the acceptance itself)
       recycled     sales sent it back to nurturing (status Recycled)
       disqualified sales rejected it (status Closed - Not Converted)
       sql          the lead was converted (ConvertedDate / Closed - Converted)
@@ -377,6 +378,19 @@ hubspot_entries as (
 
 ),
 
+-- people whose Salesforce lead has field history: its Status changes date their SAL
+-- to the second, so HubSpot's mirror of acceptance (dated by the sync that saw it) is
+-- left out for them
+history_people as (
+
+    select distinct sfdc_lead_people.lead_id
+
+    from sfdc_lead_people
+    inner join history_leads
+        on sfdc_lead_people.sfdc_lead_id = history_leads.sfdc_lead_id
+
+),
+
 opportunity_entries as (
 
     select
@@ -419,6 +433,8 @@ entries as (
     select * from history_entries
     union all
     select * from hubspot_entries
+    where stage <> 'sal'
+        or lead_id not in (select history_people.lead_id from history_people)
     union all
     select * from opportunity_entries
 

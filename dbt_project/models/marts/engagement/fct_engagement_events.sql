@@ -4,6 +4,9 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook=[
+            "{{ drop_superseded_file_touches() }}",
+        ],
     )
 }}
 
@@ -20,6 +23,13 @@ activities as (
 marketo_lead_keys as (
 
     select * from {{ ref('int_marketo_lead_people') }}
+
+),
+
+-- people met in person (dropped files): few, so every build takes them all
+file_touches as (
+
+    select * from {{ ref('int_file_touches') }}
 
 ),
 
@@ -106,6 +116,42 @@ joined as (
 
 ),
 
+file_joined as (
+
+    select
+        event_id,
+        lead_id,
+        cast(null as bigint) as marketo_lead_id,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        channel,
+        activity_type,
+        is_engagement_touch,
+        cast(null as bigint) as marketo_activity_type_id,
+        event_name as primary_attribute_value,
+        cast(null as bigint) as marketo_email_id,
+        cast(null as {{ dbt.type_string() }}) as variant,
+        cast(null as {{ dbt.type_string() }}) as program_status,
+        cast(null as {{ dbt.type_string() }}) as link_url,
+        cast(null as {{ dbt.type_string() }}) as webpage_url,
+        occurred_at,
+        occurred_date,
+        loaded_at
+
+    from file_touches
+
+),
+
+unioned as (
+
+    select * from joined
+
+    union all
+
+    select * from file_joined
+
+),
+
 final as (
 
     select
@@ -128,7 +174,7 @@ final as (
         occurred_date,
         loaded_at
 
-    from joined
+    from unioned
 
 )
 
