@@ -1,5 +1,5 @@
 {#-
-    Text normalisation for identity resolution (DESIGN.md, "Marts": dim_lead).
+    Text normalisation for identity resolution (docs/design.md, "The marts": dim_lead).
 
     nfkc(expr): Unicode NFKC, the same on every warehouse: PostgreSQL's
     normalize(..., nfkc); on DuckDB, which has only NFC, the function nurture_nfkc that

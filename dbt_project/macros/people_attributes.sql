@@ -1,6 +1,6 @@
 {#-
-    Person and company attributes for identity resolution and fit (DESIGN.md, "Marts":
-    dim_lead, dim_account; "Scoring and handoff": fit points).
+    Person and company attributes for identity resolution and fit (docs/design.md, "The marts":
+    dim_lead, dim_account; "Scoring and hand-off": fit points).
 
     people_regexp_matches(expr, pattern): true when pattern (RE2 / POSIX subset shared
     by DuckDB and PostgreSQL) occurs in expr.

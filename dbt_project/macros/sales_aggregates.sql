@@ -1,5 +1,5 @@
 {#-
-    sales_median(expr): the median of expr in a group (DESIGN.md, "Marts": mart_funnel).
+    sales_median(expr): the median of expr in a group (docs/design.md, "The marts": mart_funnel).
     PostgreSQL has the ordered-set aggregate only; DuckDB has median().
 -#}
 {% macro sales_median(expr) -%}

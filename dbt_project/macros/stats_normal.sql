@@ -1,5 +1,5 @@
 {#-
-    Statistics for the A/B test mart (DESIGN.md, "Marts": mart_ab_tests), in plain
+    Statistics for the A/B test mart (docs/design.md, "The marts": mart_ab_tests), in plain
     SQL (exp, sqrt, abs) so that DuckDB and PostgreSQL give the same numbers.
 
     stats_normal_upper_tail(x): 1 - Phi(|x|), the upper tail of the standard normal

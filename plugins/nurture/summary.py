@@ -21,7 +21,7 @@ RAW_TABLES = {
 }
 MART_TABLES = ("marts.dim_lead", "marts.fct_engagement_events")
 
-# Headline KPIs (DESIGN.md, "Marts"): label, the mart it needs, one row of numbers, format.
+# Headline KPIs (docs/design.md, "The marts"): label, the mart it needs, one row of numbers, format.
 KPIS: tuple[tuple[str, str, str, str], ...] = (
     (
         "email CTR (unique clicks / delivered)",

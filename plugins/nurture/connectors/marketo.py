@@ -27,7 +27,7 @@ from nurture.connectors.windows import window_cursor, window_start
 
 log = logging.getLogger(__name__)
 
-# The activity types the marts read (DESIGN.md, "API facts"); Marketo takes 10 ids per call.
+# The activity types the marts read (docs/kpis.md); Marketo takes 10 ids per call.
 ACTIVITY_TYPE_IDS = (1, 2, 6, 7, 8, 9, 10, 11, 12, 104)
 LEAD_FIELDS = (
     "id",

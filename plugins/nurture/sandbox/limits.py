@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Quotas:
-    """Vendor limits; defaults follow the vendors' documented figures (see DESIGN.md)."""
+    """Vendor limits; defaults follow the vendors' documented figures (see docs/design.md)."""
 
     marketo_daily_calls: int = 50_000
     marketo_daily_export_bytes: int = 500 * 1024 * 1024

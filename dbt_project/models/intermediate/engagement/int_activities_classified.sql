@@ -79,7 +79,7 @@ classified as (
             'marketo_activity_type_' || cast(activities.marketo_activity_type_id as {{ dbt.type_string() }})
         ) as activity_type,
         activity_types.activity_type_name,
-        -- the nine nurturing channels (DESIGN.md): the channel of the activity's
+        -- the nine nurturing channels (docs/design.md): the channel of the activity's
         -- program wins for activity types that live in a program (page visits, form
         -- fills, link clicks, program statuses); an attribute naming the channel on
         -- the activity itself comes first when a source sends one;

@@ -22,7 +22,7 @@ lead_records as (
 
 -- one row per company record: Salesforce Accounts, HubSpot companies and the company
 -- a person record names (with its e-mail domain unless free mail); source_priority
--- orders them for best-known values (DESIGN.md, "Marts": dim_account)
+-- orders them for best-known values (docs/design.md, "The marts": dim_account)
 unioned as (
 
     select

@@ -59,7 +59,7 @@ live_contacts as (
 
 -- one row per source record; source_priority orders the systems for best-known
 -- values: the SFA (sales-verified; a contact over a lead) over the CRM over the MA
--- (DESIGN.md, dim_lead)
+-- (docs/design.md, dim_lead)
 unioned as (
 
     select

@@ -1,5 +1,5 @@
 {#-
-    Stage entries per person (DESIGN.md, "Scoring and handoff": lifecycle). Stages:
+    Stage entries per person (docs/design.md, "Scoring and hand-off": lifecycle). Stages:
       lead         the person appears in any system (earliest created_at)
       mql          Nurture's scoring run flags it (scoring.fct_lead_scores, once per
                    cycle), or the hand-off reaches the SFA (a Salesforce lead carrying

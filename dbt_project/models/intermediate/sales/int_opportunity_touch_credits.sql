@@ -35,7 +35,7 @@ live_opportunities as (
 -- attendances, responses, answered calls; not sends, deliveries, bounces, opens or
 -- unsubscribes: fct_engagement_events.is_engagement_touch, docs/kpis.md) on the nine
 -- channels within the lookback window before the opportunity was created
--- (DESIGN.md, "Marts": mart_channel_attribution)
+-- (docs/design.md, "The marts": mart_channel_attribution)
 touches as (
 
     select

@@ -81,7 +81,7 @@ final as (
         leads.company_name,
         leads.company_name_normalized,
         leads.job_title,
-        -- fit attributes (DESIGN.md, "Scoring and handoff": fit points)
+        -- fit attributes (docs/design.md, "Scoring and hand-off": fit points)
         {{ people_seniority('leads.job_title') }} as seniority,
         coalesce(
             {{ people_department('leads.department') }},

@@ -25,7 +25,7 @@ classified_programs as (
         programs.program_name,
         programs.program_type,
         programs.program_channel,
-        -- the nine nurturing channels (DESIGN.md); unmapped program channels are 'other'
+        -- the nine nurturing channels (docs/design.md); unmapped program channels are 'other'
         coalesce(program_channels.channel, 'other') as channel,
         lower(programs.content_type) as content_type,
         programs.started_at,

@@ -6,7 +6,7 @@ email_sends as (
 
 ),
 
--- one send = one campaign run of one e-mail variant (DESIGN.md, "Marts")
+-- one send = one campaign run of one e-mail variant (docs/design.md, "The marts")
 aggregated as (
 
     select
@@ -76,7 +76,7 @@ final as (
         {{ stats_ratio('unique_opens', 'delivered') }} as open_rate,
         {{ stats_ratio('unique_clicks', 'delivered') }} as click_through_rate,
         {{ stats_ratio('unique_clicks', 'unique_opens') }} as click_to_open_rate,
-        -- 配信停止率 (DESIGN.md): unsubscribes / delivered
+        -- 配信停止率 (docs/kpis.md): unsubscribes / delivered
         {{ stats_ratio('unsubscribes', 'delivered') }} as unsubscribe_rate,
         {{ stats_ratio('responses_within_7_days', 'delivered') }} as response_rate
 

@@ -138,7 +138,7 @@ final as (
             as third_plus_exposure_ctr,
         {{ stats_round('average_exposure_number', 6) }} as average_exposure_number,
         -- fatigued: after the baseline weeks, CTR at least creative_fatigue_ctr_drop
-        -- below the first two weeks' CTR (DESIGN.md: rotate the creative), judged only
+        -- below the first two weeks' CTR (docs/kpis.md: rotate the creative), judged only
         -- when the week and the baseline both have creative_fatigue_min_weekly_sample
         -- deliveries (a week of a handful of sends says nothing)
         coalesce(

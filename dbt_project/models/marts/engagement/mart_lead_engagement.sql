@@ -21,7 +21,7 @@ email_sends as (
 
 ),
 
--- 継続反応率 (DESIGN.md): of the sends delivered to the lead in the trailing window,
+-- 継続反応率 (docs/kpis.md): of the sends delivered to the lead in the trailing window,
 -- the share responded to (click, form or reply within 7 days of the send); a
 -- response counts from the day it happened, so a snapshot never knows the future
 delivered_sends as (
@@ -265,7 +265,7 @@ final as (
         cast(rated.delivered_sends_in_window as bigint) as delivered_sends_in_window,
         cast(coalesce(rated.responded_sends_in_window, 0) as bigint) as responded_sends_in_window,
         {{ stats_round('rated.continuous_response_rate', 6) }} as continuous_response_rate,
-        -- bands (DESIGN.md): dormant 0 (or nothing delivered in the window),
+        -- bands (docs/kpis.md): dormant 0 (or nothing delivered in the window),
         -- light < 0.3, engaged < 0.6, fan >= 0.6
         case
             when coalesce(rated.continuous_response_rate, 0) = 0 then 'dormant'

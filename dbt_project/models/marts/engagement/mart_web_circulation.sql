@@ -79,7 +79,7 @@ attributed as (
 
 ),
 
--- ウェブ回遊 (DESIGN.md): a session that starts within web_circulation_days after the
+-- ウェブ回遊 (docs/kpis.md): a session that starts within web_circulation_days after the
 -- click with at least web_circulation_min_pages page views beyond its landing page
 followed as (
 

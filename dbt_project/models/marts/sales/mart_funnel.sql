@@ -17,7 +17,7 @@ lead_funnel as (
 
 ),
 
--- one row per cohort month and source channel (DESIGN.md, "Marts": mart_funnel)
+-- one row per cohort month and source channel (docs/design.md, "The marts": mart_funnel)
 aggregated as (
 
     select

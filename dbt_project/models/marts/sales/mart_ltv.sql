@@ -152,7 +152,7 @@ segments as (
 ),
 
 -- LTV = average unit price x gross margin x annual purchase frequency x years
--- (DESIGN.md, "Marts": mart_ltv). Purchase frequency: won deals per customer-year
+-- (docs/design.md, "The marts": mart_ltv). Purchase frequency: won deals per customer-year
 -- observed (renewals and expansions included), once the segment's customers add up
 -- to a year; before that, won deals per customer over the window of wins, at least a
 -- year. Lifetime: customer-years per churned customer (the exponential estimate

@@ -39,7 +39,7 @@ deduplicated as (
 
 -- one e-mail asset per A/B variant; marketing writes the test design into its
 -- description as "variant=A; creative=3; content_type=problem_solution"
--- (DESIGN.md, "Marts": dim_campaign); keys may come in any order or be missing
+-- (docs/design.md, "The marts": dim_campaign); keys may come in any order or be missing
 parsed as (
 
     select

@@ -27,7 +27,7 @@ renamed as (
         {{ optional_text(raw_columns, 'converted_account_id') }} as sfdc_converted_account_id,
         {{ optional_text(raw_columns, 'converted_contact_id') }} as sfdc_converted_contact_id,
         {{ optional_text(raw_columns, 'converted_opportunity_id') }} as sfdc_converted_opportunity_id,
-        -- Nurture_Lead_Id__c: set only on leads Nurture handed over as MQL (DESIGN.md, "Outbox")
+        -- Nurture_Lead_Id__c: set only on leads Nurture handed over as MQL (docs/design.md, "Scoring and hand-off")
         {{ optional_text(raw_columns, 'nurture_lead_id__c') }} as nurture_lead_id,
         {{ optional_column(raw_columns, 'nurture_score__c', 'double precision') }} as nurture_score,
         {{ optional_text(raw_columns, 'nurture_grade__c') }} as nurture_grade,
