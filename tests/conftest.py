@@ -118,3 +118,60 @@ def warehouse_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settin
         database = request.getfixturevalue("pg_database")
         return settings_for(tmp_path, "postgres", database)
     return settings_for(tmp_path, "duckdb")
+
+
+# `make demo`'s world for the tests that compare with it (tests/e2e/test_demo.py,
+# tests/deploy): seed and leads of the first demo run every such test starts from
+DEMO_SEED, DEMO_LEADS = 7, 800
+
+
+def run_demo_cli(
+    home: Path,
+    extra_env: dict[str, str] | None = None,
+    faults: str = "none",
+    seed: int = DEMO_SEED,
+    leads: int = DEMO_LEADS,
+) -> str:
+    """`nurture demo` in a process of its own, as `make demo` runs it; its stdout."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NURTURE_HOME": str(home), **(extra_env or {})}
+    args = ["demo", "--seed", str(seed), "--leads", str(leads), "--faults", faults]
+    done = subprocess.run(
+        [sys.executable, "-m", "nurture.cli", *args],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def first_demo(tmp_path_factory: pytest.TempPathFactory):
+    """One fault-free demo run per test session, shared by every xdist worker: the first
+    worker to take the lock runs it, the others wait. Returns `copy(dest) -> stdout`,
+    which copies the run's NURTURE_HOME to `dest` (under the lock, so nobody reads the
+    warehouse file while another process writes it); callers work on their copy."""
+    import fcntl
+    import shutil
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    home = shared / f"first-demo-s{DEMO_SEED}-n{DEMO_LEADS}"
+    lock_path = shared / f"{home.name}.lock"
+
+    def copy(dest: Path) -> str:
+        with lock_path.open("a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            stdout = home / "demo-stdout.txt"
+            if not stdout.exists():
+                out = run_demo_cli(home)
+                stdout.write_text(out, encoding="utf-8")
+            shutil.copytree(home, dest, symlinks=True, dirs_exist_ok=True)
+            return stdout.read_text(encoding="utf-8")
+
+    return copy

@@ -3,9 +3,6 @@ metadata database and Redis db number each Airflow deployment gets for itself.""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pickle
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,12 +10,11 @@ from typing import Any
 import pytest
 
 from nurture.config import Settings
-from nurture.demo import run_demo
 from nurture.summary import collect_summary
 from nurture.warehouse import get_warehouse
-from tests.conftest import scratch_database, settings_for
+from tests.conftest import DEMO_LEADS, DEMO_SEED, scratch_database, settings_for
 
-SEED, LEADS = 7, 800
+SEED, LEADS = DEMO_SEED, DEMO_LEADS
 
 
 def outcome(settings: Settings) -> dict[str, Any]:
@@ -35,22 +31,12 @@ def outcome(settings: Settings) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def demo_outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """`make demo`'s path (dag.test, DuckDB) on the same world: what the service must equal.
-
-    Run once per test session: xdist workers share the base temp folder's parent, and
-    the first to take the lock runs the demo while the others wait for its outcome.
-    """
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    result = shared / f"demo-outcome-s{SEED}-n{LEADS}.pickle"
-    with (shared / f"{result.name}.lock").open("a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not result.exists():
-            settings = settings_for(tmp_path_factory.mktemp("demo"), "duckdb")
-            run_demo(settings, SEED, LEADS)
-            result.write_bytes(pickle.dumps(outcome(settings)))
-    return pickle.loads(result.read_bytes())
+def demo_outcome(first_demo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`make demo`'s path (dag.test, DuckDB) on the same world: what the service must
+    equal. The session's first demo run (tests/conftest.py), read from a copy."""
+    home = tmp_path_factory.mktemp("demo")
+    first_demo(home)
+    return outcome(settings_for(home, "duckdb"))
 
 
 @pytest.fixture

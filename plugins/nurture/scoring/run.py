@@ -84,6 +84,29 @@ class ScoringSummary:
     new_outbox_entries: int
     model: str
 
+    def render(self) -> str:
+        """What `nurture score` prints: a few labelled lines, not a repr."""
+        rows = [
+            ("run", self.run_id),
+            ("rules version", self.rules_version),
+            ("leads scored", f"{self.leads_scored:,}"),
+            ("MQLs", f"{self.mqls:,}"),
+            ("new in the outbox", f"{self.new_outbox_entries:,}"),
+            ("model", self.model),
+        ]
+        width = max(len(label) for label, _ in rows)
+        return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "rules_version": self.rules_version,
+            "leads_scored": self.leads_scored,
+            "mqls": self.mqls,
+            "new_outbox_entries": self.new_outbox_entries,
+            "model": self.model,
+        }
+
 
 def _scores(leads: pd.DataFrame, events: pd.DataFrame, rules: Rules, as_of: datetime):
     engagement = engagement_matrix(events, leads["lead_id"], rules, as_of, recency=True)
