@@ -101,23 +101,6 @@
 
 
 {#-
-    people_hash_pii(expr): sha256 (hex) of a PII value for the bi schema, identical on
-    every adapter; null stays null.
--#}
-{% macro people_hash_pii(expr) -%}
-    {{ return(adapter.dispatch('people_hash_pii', 'nurture')(expr)) }}
-{%- endmacro %}
-
-{% macro default__people_hash_pii(expr) -%}
-    sha256({{ expr }})
-{%- endmacro %}
-
-{% macro postgres__people_hash_pii(expr) -%}
-    encode(sha256(convert_to({{ expr }}, 'UTF8')), 'hex')
-{%- endmacro %}
-
-
-{#-
     people_domain(expr): a web domain from a URL, e-mail domain or domain field:
     lower case, scheme, "www." and path removed; null when empty.
 -#}

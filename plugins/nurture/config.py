@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -53,6 +53,12 @@ class PostgresSettings:
 DEFAULT_DUCKDB_LOAD_MEMORY = "256MB"
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
+# The PostgreSQL role BI tools read the `bi` schema as (docs/bi.md): dbt grants it each
+# bi view it builds, `nurture bi role` creates it. A plain lower-case name, so that dbt,
+# the grants and the CLI all spell it the same without quoting.
+DEFAULT_BI_ROLE = "nurture_bi"
+_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -60,6 +66,10 @@ class Settings:
     warehouse: WarehouseKind
     postgres: PostgresSettings
     duckdb_load_memory: str = DEFAULT_DUCKDB_LOAD_MEMORY
+    bi_role: str = DEFAULT_BI_ROLE
+    # The secret of the bi schema's keyed pseudonyms (nurture.transform.pseudonyms);
+    # empty: the Airflow connection `nurture_pseudonym` is asked instead.
+    pseudonym_key: str = field(default="", repr=False)
 
     @cached_property
     def duckdb_path(self) -> Path:
@@ -105,9 +115,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"NURTURE_DUCKDB_LOAD_MEMORY must be an amount like 256MB or 2GB, not {load_memory!r}."
         )
+    bi_role = env.get("NURTURE_BI_ROLE", DEFAULT_BI_ROLE).strip()
+    if not _ROLE.fullmatch(bi_role):
+        raise ConfigError(
+            "NURTURE_BI_ROLE must be a lower-case PostgreSQL role name (letters, digits and _, "
+            f"not starting with a digit, at most 63 characters), not {bi_role!r}."
+        )
     return Settings(
         home=home,
         warehouse=warehouse,  # type: ignore[arg-type]
         postgres=postgres,
         duckdb_load_memory=load_memory,
+        bi_role=bi_role,
+        pseudonym_key=env.get("NURTURE_PSEUDONYM_KEY", "").strip(),
     )

@@ -33,6 +33,8 @@ class Session(Protocol):
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any: ...
 
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
+
     def insert_frame(self, table: str, frame: pd.DataFrame) -> int: ...
 
 
@@ -59,6 +61,10 @@ class _DuckDBSession:
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         return self.con.execute(sql, params or []).fetchone()[0]
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Every row, as tuples (no pandas)."""
+        return self.con.execute(sql, params or []).fetchall()
 
     def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
         if frame.empty:
@@ -149,6 +155,10 @@ class _PostgresSession:
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         return self.con.execute(sql.replace("?", "%s"), params or None).fetchone()[0]
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Every row, as tuples (no pandas)."""
+        return self.con.execute(sql.replace("?", "%s"), params or None).fetchall()
 
     def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
         if frame.empty:

@@ -27,6 +27,7 @@ import httpx
 from nurture.config import REPO_ROOT, Settings
 from nurture.connections import connection_env
 from nurture.demo import SANDBOX_CREDENTIALS, SANDBOX_HISTORY
+from nurture.transform.pseudonyms import DEMO_KEY
 from tests.conftest import PG, settings_env
 
 BIN = Path(sys.executable).parent
@@ -83,6 +84,8 @@ def stack_env(
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "NURTURE_SYNC_SCHEDULE": "manual",
         "NURTURE_RETRY_DELAY_SECONDS": "2",
+        # the sandbox's made-up people: the bi pseudonyms under the public demo key
+        "NURTURE_PSEUDONYM_KEY": DEMO_KEY,
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
     }
     history_start = (history_until - SANDBOX_HISTORY).isoformat()

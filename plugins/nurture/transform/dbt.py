@@ -36,10 +36,13 @@ class DbtRun:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Variables the profiles read (see dbt_project/profiles.yml)."""
+    """Variables the profiles and the project read (see dbt_project/profiles.yml; the BI
+    role the bi views are granted to, dbt_project/macros/bi_access.sql). Never the
+    pseudonym key: dbt does not need it, and it must not reach SQL."""
     pg = settings.postgres
     return {
         "NURTURE_HOME": str(settings.home),
+        "NURTURE_BI_ROLE": settings.bi_role,
         "NURTURE_PG_HOST": pg.host,
         "NURTURE_PG_PORT": str(pg.port),
         "NURTURE_PG_USER": pg.user,

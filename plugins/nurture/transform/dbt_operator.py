@@ -6,6 +6,10 @@ writer or a dropped warehouse connection is worth retrying (nurture.retryable).
 cosmos runs dbt in a temporary copy of the project, so each task would parse the whole
 project again; this operator starts dbt from the parse the last dbt call cached
 (`nurture.transform.dbt.parse_cache_dir`), so dbt re-reads only changed files.
+
+With `pseudonymise` (layers that build bi views) it runs the pseudonym step
+(nurture.transform.pseudonyms) before dbt and again after it: no key configured fails
+the task at once, with the sentence saying which variable to set.
 """
 
 from __future__ import annotations
@@ -23,20 +27,38 @@ from nurture.transform.dbt import publish_parse, reuse_parse
 
 
 class DbtBuildLayerOperator(DbtBuildLocalOperator):
-    def __init__(self, *args: Any, parse_cache: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        parse_cache: str | None = None,
+        pseudonymise: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.parse_cache = parse_cache
+        self.pseudonymise = pseudonymise
         self._reused_parse: int | None = None
 
     def execute(self, context: Any, **kwargs: Any) -> Any:
         try:
-            return super().execute(context, **kwargs)
+            if self.pseudonymise:
+                self._pseudonymise()
+            result = super().execute(context, **kwargs)
+            if self.pseudonymise:
+                self._pseudonymise()
+            return result
         except AirflowSkipException:
             raise
         except Exception as exc:
             if is_transient(exc):
                 raise
             raise_final(exc)
+
+    def _pseudonymise(self) -> None:
+        from nurture.config import load_settings
+        from nurture.transform.pseudonyms import pseudonymise
+
+        self.log.info("%s", pseudonymise(load_settings()).render())
 
     def run_dbt_runner(
         self, command: list[str], env: dict[str, str], cwd: str, **kwargs: Any

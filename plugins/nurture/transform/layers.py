@@ -11,15 +11,25 @@ marts task: some read marts (touch credits read `fct_engagement_events`), so the
 folders are one layer of the graph. Tests run with the layer that builds the last of
 their parents (`--indirect-selection buildable`), never before a parent exists.
 `nurture bench --only marts` times the DAG against one plain `dbt build`.
+
+A layer that builds bi views (`pseudonymise`) runs Nurture's pseudonym step
+(nurture.transform.pseudonyms) before its `dbt build`, so its views and tests meet a
+keyed pseudonym for every lead, and after it, for the leads the same build added; without
+a key the task fails before dbt starts, saying which variable to set. `build_layers` runs
+the same sequence without Airflow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nurture.config import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from nurture.config import Settings
+    from nurture.transform.dbt import DbtRun
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,8 @@ class Layer:
     name: str
     select: tuple[str, ...]
     doc: str
+    # builds bi views: the pseudonym step runs before and after its dbt build
+    pseudonymise: bool = False
 
 
 LAYERS: tuple[Layer, ...] = (
@@ -41,7 +53,13 @@ LAYERS: tuple[Layer, ...] = (
         ("path:models/intermediate", "path:models/marts"),
         "Identity, sessions, touches and stages; dimensions, facts and KPI marts (contracts).",
     ),
-    Layer("bi", ("path:models/bi",), "Read-only views for BI tools, PII hashed or dropped."),
+    Layer(
+        "bi",
+        ("path:models/bi",),
+        "Keyed pseudonyms of the leads, then the read-only views for BI tools: PII dropped, "
+        "the person only as lead_key, select granted to the BI role (PostgreSQL).",
+        pseudonymise=True,
+    ),
 )
 
 # After scoring: the models that read `fct_lead_scores` (lifecycle, funnel) and theirs.
@@ -49,6 +67,8 @@ SCORE_DEPENDENT = Layer(
     "score_dependent",
     ("source:scoring+",),
     "Models that read the scores (lifecycle stages, funnel), rebuilt after scoring.",
+    # the bi views of the funnel and the stage history are among them
+    pseudonymise=True,
 )
 
 
@@ -91,5 +111,46 @@ def layer_operator(layer: Layer, exclude: str | Sequence[str], **kwargs: Any) ->
         emit_datasets=False,
         should_store_compiled_sql=False,
         doc_md=layer.doc,
+        pseudonymise=layer.pseudonymise,
         **kwargs,
     )
+
+
+def build_layers(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    args: Sequence[str] = (),
+    key: str | bytes | None = None,
+    layers: Sequence[Layer] = LAYERS,
+) -> list[DbtRun]:
+    """The build_marts DAG's dbt layers in order, in this process: each layer's `dbt build`
+    (`--full-refresh` if asked; `args` added to each) with the pseudonym step around the
+    layers that build bi views. The key (default: the configured one) is checked before
+    anything is built. Raises DbtFailed at the first layer that fails."""
+    from nurture.transform.dbt import run_dbt
+    from nurture.transform.pseudonyms import check_key, pseudonym_key, pseudonymise
+
+    if any(layer.pseudonymise for layer in layers):
+        key = check_key(key) if key is not None else pseudonym_key(settings)
+    runs: list[DbtRun] = []
+    for layer in layers:
+        if layer.pseudonymise:
+            pseudonymise(settings, key)
+        runs.append(
+            run_dbt(
+                settings,
+                "build",
+                [
+                    "--select",
+                    *layer.select,
+                    "--indirect-selection",
+                    "buildable",
+                    *(["--full-refresh"] if full_refresh else []),
+                    *args,
+                ],
+            )
+        )
+        if layer.pseudonymise:
+            pseudonymise(settings, key)
+    return runs

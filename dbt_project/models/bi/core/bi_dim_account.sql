@@ -8,7 +8,7 @@ accounts as (
 
 ),
 
--- companies carry no personal data but their owner's name: dropped (DESIGN.md, "Schemas": bi)
+-- companies carry no personal data but their owner's name: dropped (docs/bi.md)
 final as (
 
     select

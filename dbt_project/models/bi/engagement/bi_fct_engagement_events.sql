@@ -8,26 +8,41 @@ events as (
 
 ),
 
--- links can carry personal data in their query strings: BI gets the path only
+-- the keyed pseudonym of each lead (as in bi.dim_lead; null until Nurture's pseudonym
+-- step has run, and for an activity whose Marketo lead was never loaded)
+lead_keys as (
+
+    select
+        lead_id,
+        lead_key
+
+    from {{ ref('pseudonyms_lead_keys') }}
+
+),
+
+-- the lead only as lead_key (lead_id can be computed from a known e-mail); links can
+-- carry personal data in their query strings: BI gets the path only
 final as (
 
     select
-        event_id,
-        lead_id,
-        source_system,
-        campaign_id,
-        channel,
-        activity_type,
-        primary_attribute_value,
-        marketo_email_id,
-        variant,
-        program_status,
-        {{ dbt.split_part('link_url', "'?'", 1) }} as link_url,
-        {{ dbt.split_part('webpage_url', "'?'", 1) }} as webpage_url,
-        occurred_at,
-        occurred_date
+        events.event_id,
+        lead_keys.lead_key,
+        events.source_system,
+        events.campaign_id,
+        events.channel,
+        events.activity_type,
+        events.primary_attribute_value,
+        events.marketo_email_id,
+        events.variant,
+        events.program_status,
+        {{ dbt.split_part('events.link_url', "'?'", 1) }} as link_url,
+        {{ dbt.split_part('events.webpage_url', "'?'", 1) }} as webpage_url,
+        events.occurred_at,
+        events.occurred_date
 
     from events
+    left join lead_keys
+        on events.lead_id = lead_keys.lead_id
 
 )
 
