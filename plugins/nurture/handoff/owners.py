@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from nurture.config import INCLUDE_DIR
+from nurture.config import INCLUDE_DIR, ConfigError
 from nurture.handoff.outbox import _clean
 from nurture.handoff.schema import ensure_tables
 from nurture.warehouse import Warehouse
-from nurture.yamlconfig import load_yaml_model
+from nurture.yamlconfig import line_of, load_yaml_model
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ order by o.created_at, o.lead_id, o.cycle
 """
 
 
-class OwnerRulesError(ValueError):
+class OwnerRulesError(ConfigError):
     """The owner rules file is invalid; the message gives the file, line and field."""
 
 
@@ -65,6 +65,21 @@ class OwnerRules(BaseModel):
     version: int
     keep_existing_owner: bool = True
     territories: list[Territory] = []
+    # where the rules were read from, so that a check after loading names file and line
+    _path: Path | None = PrivateAttr(default=None)
+    _text: str | None = PrivateAttr(default=None)
+
+    def problem(self, loc: tuple[Any, ...], message: str) -> str:
+        """`<file>: line <n>, field <a.b.c>: <message>`, as load_yaml_model words them."""
+        field = ".".join(str(part) for part in loc)
+        if self._path is None or self._text is None:
+            return f"field {field}: {message}"
+        line = line_of(self._text, loc)
+        where = f"line {line}, " if line else ""
+        return f"{self._path}: {where}field {field}: {message}"
+
+    def line(self, loc: tuple[Any, ...]) -> int | None:
+        return line_of(self._text, loc) if self._text is not None else None
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,153 @@ class SalesUser:
 
 
 def load_owner_rules(path: Path = OWNERS_PATH) -> OwnerRules:
-    return load_yaml_model(path, OwnerRules, OwnerRulesError, "owner rules")
+    """The rules in `path`, checked: every problem is an `OwnerRulesError` naming the file,
+    the line and the field (YAML, types, and the checks of `rules_problems`)."""
+    rules = load_yaml_model(path, OwnerRules, OwnerRulesError, "owner rules")
+    rules._path, rules._text = path, path.read_text(encoding="utf-8")
+    problems = rules_problems(rules)
+    if problems:
+        raise OwnerRulesError("\n".join(problems))
+    return rules
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _match_sets(territory: Territory) -> dict[str, frozenset[str]]:
+    """A territory's match as `_matches` reads it: values compared after `_norm`."""
+    return {key: frozenset(_norm(v) for v in values) for key, values in territory.match.items()}
+
+
+def _covers(first: dict[str, frozenset[str]], later: dict[str, frozenset[str]]) -> bool:
+    """Whether every lead `later` matches is matched by `first` (which is tried before)."""
+    for key, wanted in first.items():
+        if key not in later:
+            return False
+        if key == "email_domain_suffix":
+            if not all(any(s.endswith(w) for w in wanted) for s in later[key]):
+                return False
+        elif not later[key] <= wanted:
+            return False
+    return True
+
+
+def rules_problems(rules: OwnerRules) -> list[str]:
+    """What the file's own text gets wrong beyond types: a territory name given twice, a
+    territory no lead can reach (its match the same as, or narrower than, an earlier
+    territory's: the first that fits wins), an owner that is not an e-mail address or is
+    named twice in one territory."""
+    problems = []
+    names: dict[str, int] = {}
+    for i, territory in enumerate(rules.territories):
+        where = ("territories", i)
+        if territory.name in names:
+            first = names[territory.name]
+            problems.append(
+                rules.problem(
+                    (*where, "name"),
+                    f"territory {territory.name!r} given twice (first on line "
+                    f"{rules.line(('territories', first, 'name'))}, territories.{first}.name)",
+                )
+            )
+        else:
+            names[territory.name] = i
+        mine = _match_sets(territory)
+        for j, earlier in enumerate(rules.territories[:i]):
+            theirs = _match_sets(earlier)
+            if not _covers(theirs, mine):
+                continue
+            how = "the same match as" if theirs == mine else "only leads that also match"
+            problems.append(
+                rules.problem(
+                    (*where, "match"),
+                    f"territory {territory.name!r} has {how} territory {earlier.name!r} "
+                    f"(line {rules.line(('territories', j, 'match'))}), which comes first: "
+                    "no lead would ever reach it; merge the two or make the match differ",
+                )
+            )
+            break
+        seen: dict[str, int] = {}
+        for k, owner in enumerate(territory.owners):
+            loc = (*where, "owners", k)
+            if not EMAIL.match(owner.strip()):
+                problems.append(
+                    rules.problem(
+                        loc,
+                        f"{owner!r} is not an e-mail address (owners are "
+                        "named by their Salesforce user e-mail)",
+                    )
+                )
+            elif owner.casefold() in seen:
+                problems.append(
+                    rules.problem(
+                        loc,
+                        f"owner {owner!r} given twice in territory {territory.name!r} "
+                        f"(first on line {rules.line((*where, 'owners', seen[owner.casefold()]))})",
+                    )
+                )
+            else:
+                seen[owner.casefold()] = k
+    return problems
+
+
+def check_owner_users(
+    rules: OwnerRules, users: list[SalesUser], warehouse: Warehouse | None = None
+) -> None:
+    """Every owner a territory names must be a Salesforce user (by e-mail), or its share of
+    the territory's leads would go to the others without a word. An owner who is a
+    deactivated user (known from `raw_salesforce.users`) is skipped with a warning, as
+    the rules file says; an e-mail no user has is an `OwnerRulesError` with file, line and
+    field. With no active user at all nothing is checked: no one would be dealt a lead."""
+    if not users:
+        return
+    active = {u.email.strip().casefold() for u in users if u.email}
+    named = [
+        (i, k, owner)
+        for i, territory in enumerate(rules.territories)
+        for k, owner in enumerate(territory.owners)
+        if owner.strip().casefold() not in active
+    ]
+    if not named:
+        return
+    deactivated = _deactivated_emails(warehouse, {o.strip().casefold() for *_, o in named})
+    problems = []
+    for i, k, owner in named:
+        territory = rules.territories[i].name
+        if owner.strip().casefold() in deactivated:
+            log.warning(
+                "owner rules: %s in territory %s is a deactivated Salesforce user; the "
+                "territory's other owners get its leads (remove it from %s)",
+                owner,
+                territory,
+                rules._path or "the owner rules",
+            )
+            continue
+        problems.append(
+            rules.problem(
+                ("territories", i, "owners", k),
+                f"{owner!r} in territory {territory!r} is not a Salesforce user (none of "
+                f"the {len(active)} active users has this e-mail); correct the e-mail, or "
+                "remove the owner",
+            )
+        )
+    if problems:
+        raise OwnerRulesError("\n".join(problems))
+
+
+def _deactivated_emails(warehouse: Warehouse | None, emails: set[str]) -> set[str]:
+    """Which of `emails` belong to deactivated users, as the last Salesforce sync saw them."""
+    if warehouse is None or not emails or not warehouse.table_exists("raw_salesforce.users"):
+        return set()
+    try:
+        found = warehouse.query(
+            "select distinct lower(trim(email)) as email from raw_salesforce.users "
+            "where email is not null and not coalesce(is_active, false)"
+        )
+    except Exception as exc:  # a raw table without those columns: nothing known
+        log.warning("owner rules: cannot read deactivated users: %s", exc)
+        return set()
+    return {str(e) for e in found["email"]} & emails
 
 
 def _norm(value: Any) -> str:
@@ -123,6 +284,7 @@ def assign_owners(
 ) -> dict[str, int]:
     """Assign every outbox entry that has no owner yet; returns counts per rule."""
     rules = rules or load_owner_rules()
+    check_owner_users(rules, users, warehouse)
     users = sorted(users, key=lambda u: u.id)  # round-robin order: stable across runs
     with warehouse.transaction() as session:
         ensure_tables(session)

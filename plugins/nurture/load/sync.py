@@ -15,6 +15,7 @@ from nurture.connectors.records import Quarantine
 from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
 from nurture.load.locks import pipeline_lock
 from nurture.load.ops_tables import write_ops
+from nurture.load.parking import has_pending, load_pending
 from nurture.warehouse import Warehouse, get_warehouse
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def run_sync(
         source, conn, since or history_start, until, lookback, quarantine, backfill
     )
     try:
-        row_counts = _load(source, client, dlt_source, warehouse, pipelines_dir)
+        row_counts = _load(source, client, dlt_source, warehouse, pipelines_dir, run_id, until)
     except Exception as exc:
         _record_failure(warehouse, pipelines_dir, quarantine, run_id, source, until, started, exc)
         raise
@@ -176,7 +177,13 @@ def _record_failure(
 
 
 def _load(
-    source: str, client: Any, dlt_source: Any, warehouse: Warehouse, pipelines_dir: str
+    source: str,
+    client: Any,
+    dlt_source: Any,
+    warehouse: Warehouse,
+    pipelines_dir: str,
+    run_id: str,
+    until: datetime,
 ) -> dict[str, int]:
     with pipeline_lock(pipelines_dir, f"nurture_{source}"):
         try:
@@ -187,11 +194,17 @@ def _load(
                 pipelines_dir=pipelines_dir,
                 progress="log",
             )
-            if pipeline.has_pending_data:
+            if has_pending(pipeline):
                 # A run killed after extracting left packages behind; dlt's `run` would only
                 # load those and skip this run's data, so finish them first (they merge).
+                # One that cannot load is set aside, and its records are extracted again.
                 log.warning("sync %s: loading the packages an interrupted run left", source)
-                pipeline.run()
+                parked = load_pending(pipeline, pipelines_dir)
+                if parked:
+                    # recorded at once: the rest of the run may fail
+                    write_ops(
+                        warehouse, pipelines_dir, Quarantine(source), run_id, [], parked, until
+                    )
             pipeline.run(
                 as_arrow(dlt_source),
                 loader_file_format=LOAD_FILE_FORMAT,
