@@ -31,6 +31,7 @@ final as (
         median_days_sal_to_sql,
         median_days_sql_to_opportunity,
         median_days_opportunity_to_won,
+        median_days_lead_to_won,
         sla_met_count,
         sla_breached_count,
         sla_pending_count,

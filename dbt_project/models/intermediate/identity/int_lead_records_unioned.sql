@@ -42,6 +42,14 @@ file_rows as (
 
 ),
 
+-- leads exported from other tools (dropped lead lists), keyed by their own id: empty
+-- until a lead list is imported
+imported_leads as (
+
+    select * from {{ ref('stg_files__leads') }}
+
+),
+
 -- a contact's company is its Account. Deleted contacts (merge losers, recycle bin)
 -- are not identity records: Salesforce moves their roles to the surviving contact
 live_contacts as (
@@ -233,6 +241,42 @@ unioned as (
         loaded_at as updated_at
 
     from file_rows
+
+    union all
+
+    -- a lead list from another tool: its own system, matched to the others' people by
+    -- e-mail where the row has one, a person of its own (keyed by its id) where not
+    select
+        'imported_lead' as source_system,
+        5 as source_priority,
+        imported_lead_key as source_record_id,
+        cast(null as bigint) as marketo_lead_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_contact_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_lead_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_contact_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_account_id,
+        email,
+        cast(null as {{ dbt.type_string() }}) as first_name,
+        cast(null as {{ dbt.type_string() }}) as last_name,
+        company_name,
+        job_title,
+        cast(null as {{ dbt.type_string() }}) as department,
+        industry,
+        number_of_employees,
+        lead_source,
+        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(null as {{ dbt.type_string() }}) as sfdc_lead_status,
+        cast(null as {{ dbt.type_string() }}) as nurture_lead_id,
+        cast(null as {{ dbt.type_string() }}) as sfdc_owner_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_owner_id,
+        false as is_converted,
+        false as is_unsubscribed,
+        false as is_email_invalid,
+        false as is_deleted,
+        coalesce(created_at, loaded_at) as created_at,
+        loaded_at as updated_at
+
+    from imported_leads
 
 ),
 

@@ -15,6 +15,8 @@
       opportunity  an opportunity of the person was created (HubSpot: opportunity)
       customer     an opportunity of the person was won (HubSpot: customer)
       closed_lost  an opportunity of the person was lost
+    An imported outcome list (dropped files) adds customer / closed_lost on its outcome
+    date for the leads of an imported lead list.
     Salesforce lead stages are dated by the Lead's field history (LeadHistory: each
     Status change and the hand-off, Nurture_Lead_Id__c set, when it was made). A lead
     without history rows (loaded before LeadHistory was synced) falls back: a verdict
@@ -77,6 +79,13 @@ history_leads as (
 opportunities as (
 
     select * from {{ ref('int_opportunities_attributed') }}
+
+),
+
+-- deals won or lost by leads of imported lead lists (dropped outcome lists)
+imported_outcomes as (
+
+    select * from {{ ref('stg_files__outcomes') }}
 
 ),
 
@@ -420,6 +429,25 @@ opportunity_entries as (
 
 ),
 
+-- an imported won deal makes its lead a customer on the outcome date, a lost one ends
+-- it closed lost; the lead list's own key finds the person
+imported_outcome_entries as (
+
+    select
+        lead_records.lead_id,
+        case when imported_outcomes.is_won then 'customer' else 'closed_lost' end as stage,
+        case when imported_outcomes.is_won then 'imported_outcome_won' else 'imported_outcome_lost' end
+            as source_event,
+        imported_outcomes.imported_outcome_id as source_record_id,
+        imported_outcomes.outcome_at as entered_at
+
+    from imported_outcomes
+    inner join lead_records
+        on lead_records.source_system = 'imported_lead'
+        and lead_records.source_record_id = imported_outcomes.imported_lead_key
+
+),
+
 entries as (
 
     select * from created_entries
@@ -437,6 +465,8 @@ entries as (
         or lead_id not in (select history_people.lead_id from history_people)
     union all
     select * from opportunity_entries
+    union all
+    select * from imported_outcome_entries
 
 ),
 

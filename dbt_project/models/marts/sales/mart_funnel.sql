@@ -7,6 +7,7 @@
     ('sal', 'sql', 'sal_at', 'sql_at', 'true'),
     ('sql', 'opportunity', 'sql_at', 'opportunity_at', 'true'),
     ('opportunity', 'won', 'opportunity_at', 'won_at', 'true'),
+    ('lead', 'won', 'created_at', 'won_at', 'true'),
 ] -%}
 
 with
