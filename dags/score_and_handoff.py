@@ -19,6 +19,11 @@ Each delivery is recorded per entry and target in `ops.mql_deliveries`; re-runs 
 retries deliver only what is pending and never create a second lead, Task or notice.
 A target that fails leaves its entries pending and its task red; the other targets
 still run (they trigger on `all_done`).
+
+Last, `report` writes the KPI report from the marts this run left
+(`$NURTURE_HOME/reports/latest.html`, docs/report.md). It is a teardown task: it runs
+whatever the targets did and never changes the run's state (a red report task alerts
+on its own).
 """
 
 from airflow.sdk import dag, get_current_context, task
@@ -92,8 +97,16 @@ def score_and_handoff():
 
         return handoff_target_task("slack", get_current_context())
 
+    @task
+    def report() -> dict:
+        """The KPI report (HTML) in $NURTURE_HOME/reports/."""
+        from nurture.report import report_task
+
+        return report_task()
+
     marts_gate() >> score() >> plan() >> score_marts
-    score_marts >> assign_owners() >> salesforce() >> hubspot() >> csv_feed() >> slack()
+    handoff = score_marts >> assign_owners() >> salesforce() >> hubspot() >> csv_feed() >> slack()
+    handoff >> report().as_teardown()
 
 
 score_and_handoff()

@@ -59,6 +59,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from nurture.report import write_report
+
+    result = write_report(load_settings(), targets_path=args.targets, output=args.output)
+    print(result.render())
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from nurture.load.sync import run_sync
 
@@ -84,7 +92,11 @@ def cmd_gate(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from nurture.scoring.run import run_scoring
 
-    print(run_scoring(load_settings(), as_of=args.as_of))
+    summary = run_scoring(load_settings(), as_of=args.as_of)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(summary.render())
     return 0
 
 
@@ -124,6 +136,23 @@ def cmd_airflow_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bi_role(args: argparse.Namespace) -> int:
+    import os
+
+    from nurture.transform.bi_access import PASSWORD_ENV, ensure_bi_role
+
+    password = os.environ.get(PASSWORD_ENV, "")
+    print(ensure_bi_role(load_settings(), login=args.login, password=password).render())
+    return 0
+
+
+def cmd_bi_pseudonymise(args: argparse.Namespace) -> int:
+    from nurture.transform.pseudonyms import pseudonymise
+
+    print(pseudonymise(load_settings()).render())
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from nurture.doctor import run_doctor
 
@@ -157,6 +186,24 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print what the warehouse holds")
     summary.set_defaults(func=cmd_summary)
 
+    report = sub.add_parser(
+        "report",
+        help="write the KPI report (HTML) from the marts to $NURTURE_HOME/reports/",
+        description="A self-contained HTML page (Japanese, with an English switch) of the "
+        "marts' KPIs, targets and what to do next: $NURTURE_HOME/reports/report-<time>.html "
+        "and latest.html. See docs/report.md.",
+    )
+    report.add_argument(
+        "--targets",
+        type=Path,
+        default=None,
+        help="KPI targets file (default: include/report/kpi_targets.yaml)",
+    )
+    report.add_argument(
+        "--output", type=Path, default=None, help="write this one file instead of reports/"
+    )
+    report.set_defaults(func=cmd_report)
+
     sync = sub.add_parser("sync", help="sync one source into raw_<source>")
     sync.add_argument("source", choices=("marketo", "hubspot", "salesforce"))
     sync.add_argument("--until", type=_timestamp, required=True)
@@ -169,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="score leads and enqueue MQLs")
     score.add_argument("--as-of", type=_timestamp, required=True)
+    score.add_argument("--json", action="store_true", help="one JSON document, for machines")
     score.set_defaults(func=cmd_score)
 
     bench = sub.add_parser("bench", help="measure speed and memory against the goals")
@@ -192,6 +240,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     files_import.set_defaults(func=cmd_files_import)
 
+    bi = sub.add_parser(
+        "bi", help="the bi schema for BI tools: its read-only role and its pseudonyms"
+    )
+    bi_sub = bi.add_subparsers(dest="bi_command", required=True)
+    bi_role = bi_sub.add_parser(
+        "role",
+        help="create the read-only PostgreSQL role BI reads bi as (NURTURE_BI_ROLE, "
+        "default nurture_bi) and grant it bi",
+        description="Create NURTURE_BI_ROLE (NOLOGIN unless --login; password from "
+        "NURTURE_BI_PASSWORD) and grant it CONNECT, USAGE on schema bi and select on its "
+        "views; every later build grants the views it rebuilds. See docs/bi.md.",
+    )
+    bi_role.add_argument(
+        "--login", action="store_true", help="let BI tools log in as the role itself"
+    )
+    bi_role.set_defaults(func=cmd_bi_role)
+    bi_pseudonymise = bi_sub.add_parser(
+        "pseudonymise",
+        help="bring pseudonyms.lead_keys in line with dim_lead under NURTURE_PSEUDONYM_KEY "
+        "(after a key rotation: recompute every pseudonym)",
+    )
+    bi_pseudonymise.set_defaults(func=cmd_bi_pseudonymise)
+
     from nurture.doctor import GROUPS, group_list
 
     doctor = sub.add_parser(
@@ -213,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     from nurture.sandbox.cli import add_parser as add_sandbox_parser
 
     add_sandbox_parser(sub)
+
+    from nurture.model_cli import add_parser as add_model_parser
+
+    add_model_parser(sub)
     return parser
 
 

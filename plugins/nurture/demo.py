@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,9 @@ import httpx
 
 from nurture.config import REPO_ROOT, Settings
 from nurture.connections import connection_env
+from nurture.report.run import ensure_report
 from nurture.summary import PipelineSummary, collect_summary
+from nurture.transform.pseudonyms import DEMO_KEY, KEY_CONNECTION, KEY_ENV
 
 PIPELINE_DAGS = (
     "sync_marketo",
@@ -68,7 +71,18 @@ def airflow_env(
     env["AIRFLOW_CONN_SLACK_DEFAULT"] = connection_env(
         f"{base_url}/hooks/slack/nurture", "", "", verify_url=f"{base_url}/hooks/slack/_messages"
     )
+    if uses_demo_key(env):
+        env[KEY_ENV] = DEMO_KEY
     return env
+
+
+def uses_demo_key(environ: Mapping[str, str]) -> bool:
+    """The sandbox's made-up people get the bi schema's pseudonyms under the public demo
+    key, unless a key is configured (docs/bi.md)."""
+    return not (
+        environ.get(KEY_ENV, "").strip()
+        or environ.get(f"AIRFLOW_CONN_{KEY_CONNECTION.upper()}", "").strip()
+    )
 
 
 def _run_logged(
@@ -107,12 +121,19 @@ def run_demo(
     from nurture.sandbox.server import running_sandbox
 
     settings.ensure_dirs()
+    demo_started = time.time()
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="nurture-airflow-") as tmp:
         airflow_home = Path(tmp)
         print(f"Sandbox: seed {seed}, {leads:,} leads, faults {faults}", flush=True)
+        if uses_demo_key(os.environ):
+            print(
+                f"Pseudonyms: the public demo key ({KEY_ENV} is not set), fine for the "
+                "sandbox's made-up people, never for real data (docs/bi.md)",
+                flush=True,
+            )
         with running_sandbox(seed=seed, leads=leads, faults=faults, home=settings.home) as base_url:
             when = logical_date or sandbox_logical_date(base_url)
             env = airflow_env(airflow_home, base_url, settings, when)
@@ -144,4 +165,7 @@ def run_demo(
                 "the pipeline DAGs",
                 progress=True,
             )
+    # score_and_handoff's report task wrote the KPI report; a teardown never fails the
+    # run, so a report it could not write is written (or its error raised) here.
+    ensure_report(settings, since=demo_started)
     return collect_summary(settings)

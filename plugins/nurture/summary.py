@@ -108,6 +108,7 @@ class PipelineSummary:
     leads_scored: int = 0
     mqls: int = 0
     feeds: list[Path] = field(default_factory=list)
+    report: Path | None = None
 
     def counts(self) -> dict[str, object]:
         """Everything that must not change when the same world is loaded again."""
@@ -144,6 +145,8 @@ class PipelineSummary:
         lines.append(f"  {'MQLs in ops.mql_outbox':<{width}} {self.mqls:>10,}")
         for feed in self.feeds:
             lines.append(f"  feed: {feed}")
+        lines.append("KPI report (HTML, Japanese / English)")
+        lines.append(f"  {self.report or '(not written yet: nurture report)'}")
         return "\n".join(lines)
 
 
@@ -190,4 +193,7 @@ def collect_summary(settings: Settings) -> PipelineSummary:
         summary.leads_scored = int(latest["n"].iloc[0])
     summary.mqls = count("ops.mql_outbox")
     summary.feeds = sorted(settings.feeds_dir.glob("mql-*.csv"))
+    from nurture.report.run import latest_report
+
+    summary.report = latest_report(settings)
     return summary

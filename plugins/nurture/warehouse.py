@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+_MEMORY_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_MEMORY_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def memory_bytes(amount: str) -> float:
+    """A DuckDB memory amount (`256MB`, `1.5 GiB`, as `NURTURE_DUCKDB_LOAD_MEMORY` takes) in
+    bytes; KB and MB are powers of ten, KiB and MiB of two, as DuckDB reads them."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", amount)
+    if found is None or found[2].lower() not in _MEMORY_UNITS:
+        raise ValueError(f"not a memory amount: {amount!r}")
+    return float(found[1]) * _MEMORY_UNITS[found[2].lower()]
 
 
 def qualified(name: str) -> str:
@@ -49,7 +60,7 @@ class Warehouse(Protocol):
 
     def table_exists(self, table: str) -> bool: ...
 
-    def dlt_destination(self) -> Any: ...
+    def dlt_destination(self, memory: str | None = None) -> Any: ...
 
 
 class _DuckDBSession:
@@ -134,15 +145,20 @@ class DuckDBWarehouse:
             )
         )
 
-    def dlt_destination(self) -> Any:
+    def dlt_destination(self, memory: str | None = None) -> Any:
+        """dlt's destination for this file; its loads keep to the load budget, or to
+        `memory` when that is less (the ops tables' loads ask for less)."""
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
         from nurture.load.destinations import nurture_duckdb
 
+        budget = self.load_memory
+        if memory is not None and memory_bytes(memory) < memory_bytes(budget):
+            budget = memory
         credentials = DuckDbCredentials(str(self.path))
         # Set after connecting (SET GLOBAL), so the file opens with the same configuration
         # as Nurture's other connections to it.
-        credentials.global_config = {"memory_limit": self.load_memory}
+        credentials.global_config = {"memory_limit": budget}
         return nurture_duckdb(credentials)
 
 
@@ -209,7 +225,9 @@ class PostgresWarehouse:
     def table_exists(self, table: str) -> bool:
         return bool(self.scalar("select to_regclass(?) is not null", [qualified(table)]))
 
-    def dlt_destination(self) -> Any:
+    def dlt_destination(self, memory: str | None = None) -> Any:
+        """dlt's destination for this database; `memory` is DuckDB's (merges run in the
+        PostgreSQL server, within its own settings)."""
         from nurture.load.destinations import nurture_postgres
 
         # No unique indexes on dlt's row ids: every COPY into a raw or staging table would

@@ -81,3 +81,46 @@ def test_dag_lines_give_seconds_and_peak() -> None:
     line = _DAG_LINE.match("::dag build_marts success 31.2s peak-rss 640MB")
     assert line is not None and line.groups() == ("build_marts", "success", "31.2", "640")
     assert _DAG_LINE.match("::dag build_marts started") is None
+
+
+def test_the_report_prints_readable_text_not_python_reprs(tmp_path: Path) -> None:
+    """Details nest dicts, lists of dicts, Decimals, paths, tuples and instants; the table
+    shows them as a person reads them (the JSON report keeps the numbers)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    settings = settings_for(tmp_path, "duckdb")
+    detail = {
+        "small": {"bad_rows": 100_000, "peak_rss_mb": 391.93},
+        "example": {"points": Decimal("12.50"), "at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
+        "logs": tmp_path / "logs",
+        "window": ("2026-01-01", "2026-01-02"),
+        "rounds": [{"ratio": 1.0213, "seconds": 12.0}, {"ratio": 0.98, "seconds": 11.5}],
+        "proof": None,
+        "rate_limited": False,
+        "calls_per_second": 4.987654,
+    }
+    table, path = report([Result("quarantine: peak RSS", 1.02, 1.5, False, detail)], settings)
+    for repr_mark in ("{", "}", "(", "Decimal", "PosixPath", "datetime.", "'", "None", "False"):
+        assert repr_mark not in table, f"{repr_mark!r} in:\n{table}"
+    assert table.splitlines()[1:] == [
+        "quarantine: peak RSS                                          1.020    <=1.5  yes",
+        "    small:",
+        "        bad_rows: 100,000",
+        "        peak_rss_mb: 391.93",
+        "    example:",
+        "        points: 12.5",
+        "        at: 2026-01-02 03:04:05+00:00",
+        f"    logs: {tmp_path / 'logs'}",
+        "    window: 2026-01-01, 2026-01-02",
+        "    rounds:",
+        "        - ratio: 1.021",
+        "          seconds: 12",
+        "        - ratio: 0.98",
+        "          seconds: 11.5",
+        "    proof: -",
+        "    rate_limited: no",
+        "    calls_per_second: 4.988",
+    ]
+    saved = json.loads(path.read_text())[0]["detail"]
+    assert saved["small"] == {"bad_rows": 100_000, "peak_rss_mb": 391.93}

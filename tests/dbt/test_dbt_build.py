@@ -53,6 +53,8 @@ EXPECTED_WARNINGS = {
     "int_activities_classified_activity_type_is_in_seed",
     "fct_engagement_events_channel_is_mapped",
     "fct_engagement_events_lead_id_is_known",
+    # the fixture's "Partner" lead source is in no channel mapping
+    "lead_sources_are_mapped",
 }
 # exposures (the KPI report, the MQL feed) take part in `dbt build` as no-ops
 PASSING = {RunStatus.Success, RunStatus.NoOp, TestStatus.Pass, TestStatus.Warn}

@@ -9,7 +9,13 @@ from nurture.files.sources import SOURCES_PATH, SourcesError, load_sources
 
 
 def test_shipped_sources_map_japanese_and_english_headers(sources):
-    assert list(sources.kinds) == ["trade_show", "business_cards"]
+    assert list(sources.kinds) == [
+        "trade_show",
+        "business_cards",
+        "leads",
+        "outcomes",
+        "activities",
+    ]
     trade_show = sources.lookup("trade_show")
     assert trade_show["メールアドレス"] == trade_show["e-mail"] == "email"
     assert trade_show["会社名"] == "company"
@@ -71,7 +77,8 @@ def line_with(text: str, needle: str) -> int:
             "field kinds.Trade-Show: Value error, kind 'Trade-Show' names a table",
         ),
         (
-            "    globs: [sansan*.csv, eight*.csv, 名刺*.csv, business_cards*.csv]",
+            "    globs: [sansan*.csv, eight*.csv, 名刺*.csv, business_cards*.csv,\n"
+            "            sansan*.xlsx, eight*.xlsx, 名刺*.xlsx, business_cards*.xlsx]",
             "    globs: []",
             "globs: []",
             "field kinds.business_cards.globs: List should have at least 1 item",

@@ -3,13 +3,15 @@ connections and worlds."""
 
 from __future__ import annotations
 
+import enum
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path, PurePath
 from typing import Any
 
 import httpx
@@ -44,6 +46,78 @@ class Result:
             "met": self.met,
             "detail": self.detail,
         }
+
+
+def render_value(value: Any) -> str:
+    """One value as a person reads it: `1,000,000`, `2.5`, `2026-01-02 03:04:05`, a path,
+    `yes`/`no`, `-` for none; never a Python repr (`Decimal('2.5')`, `PosixPath(...)`)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, enum.Enum):
+        return render_value(value.value)
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, str):
+        value = value.item()  # a numpy scalar
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float | Decimal):
+        return _number(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {render_value(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return ", ".join(render_value(v) for v in items) or "-"
+    return str(value)
+
+
+def _number(value: float | Decimal) -> str:
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
+        return str(value)
+    if value == int(value) and abs(value) < 10**15:
+        return f"{int(value):,}"
+    if abs(value) < 0.001:
+        return f"{value:.3g}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _nested(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return bool(value)
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, Mapping | list | tuple) for v in value)
+    return False
+
+
+def render_detail(detail: Mapping[str, Any], indent: str = "    ") -> list[str]:
+    """A result's detail as indented `key: value` lines: mappings nest a level deeper, and
+    lists of mappings (a bench's rounds) as `- ` items, so that every part of `nurture
+    bench` prints readable text however its detail is shaped."""
+    lines: list[str] = []
+    for key, value in detail.items():
+        if not _nested(value):
+            lines.append(f"{indent}{key}: {render_value(value)}")
+        elif isinstance(value, Mapping):
+            lines.append(f"{indent}{key}:")
+            lines += render_detail(value, indent + "    ")
+        else:
+            lines.append(f"{indent}{key}:")
+            for item in value:
+                if isinstance(item, Mapping) and item:
+                    item_lines = render_detail(item, indent + "      ")
+                    lines.append(f"{indent}    - {item_lines[0].lstrip()}")
+                    lines += item_lines[1:]
+                else:
+                    lines.append(f"{indent}    - {render_value(item)}")
+    return lines
 
 
 class Stopwatch:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from nurture.bench.common import Result, scratch_postgres
+from nurture.bench.common import Result, render_detail, scratch_postgres
 from nurture.config import Settings, load_settings
 
 PARTS = ("extract", "load", "incremental", "memory", "quarantine", "scoring", "marts", "cycle")
@@ -102,11 +102,11 @@ def run_bench(
         with tempfile.TemporaryDirectory(dir=home) as work:
             results.append(bench_memory(sizes.seed, Path(work), sizes.memory_scale))
     if "quarantine" in parts:
-        from nurture.bench.quarantine import bench_quarantine
+        from nurture.bench.quarantine import SCALE, bench_quarantine
 
         progress(
             f"quarantine: file import of {sizes.quarantine_rows:,} and "
-            f"{sizes.quarantine_rows * 10:,} bad rows, one process each"
+            f"{sizes.quarantine_rows * SCALE:,} bad rows, one process each"
         )
         with tempfile.TemporaryDirectory(dir=home) as work:
             results.append(bench_quarantine(Path(work), sizes.quarantine_rows))
@@ -151,8 +151,7 @@ def report(results: list[Result], settings: Settings) -> tuple[str, Path]:
         goal = "" if r.goal is None else f"{'>=' if r.higher_is_better else '<='}{r.goal:g}"
         met = {True: "yes", False: "NO", None: "-"}[r.met]
         lines.append(f"{r.name:58} {r.value:8.3f} {goal:>8}  {met}")
-        for key, value in r.detail.items():
-            lines.append(f"    {key}: {value}")
+        lines += render_detail(r.detail)
     out_dir = settings.home / "reports"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"bench-{datetime.now():%Y%m%dT%H%M%S}.json"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyarrow as pa
 
 from nurture.config import Settings
 from nurture.connectors.records import Quarantine
-from nurture.files.columns import COLUMNS, ROW_KEY
+from nurture.files.columns import COLUMNS, LAYOUTS, ROW_KEY
 from nurture.files.dropbox import (
     Candidate,
     move_processed,
@@ -30,29 +31,43 @@ from nurture.files.dropbox import (
     scan_drop_folder,
     sha256_of,
 )
-from nurture.files.encoding import detect_encoding
-from nurture.files.reading import HeaderNotFound, find_header, read_records
+from nurture.files.reading import HeaderNotFound, Unreadable, find_header, open_records
 from nurture.files.results import SOURCE, FileResult, ImportSummary
 from nurture.files.rows import DroppedFile, typed_rows
 from nurture.files.sources import IMPORTED_FILES_TABLE, Sources, load_sources
 from nurture.load.arrow_pages import LOAD_FILE_FORMAT, as_arrow
 from nurture.load.locks import pipeline_lock
 from nurture.load.ops_tables import write_ops
+from nurture.load.parking import load_pending
 from nurture.warehouse import Warehouse, get_warehouse
 
 log = logging.getLogger(__name__)
 
 DATASET = "raw_files"
 ROWS_PER_PAGE = 5000
-_ARROW_TYPES = {"text": pa.string(), "email": pa.string(), "date": pa.date32()}
-ROW_SCHEMA = pa.schema(
-    [
-        pa.field("file_sha256", pa.string(), nullable=False),
-        pa.field("row_number", pa.int64(), nullable=False),
-        *(pa.field(name, _ARROW_TYPES[kind]) for name, kind in COLUMNS.items()),
-        pa.field("extra", pa.string()),  # JSON text: the unmapped headers and their values
-    ]
-)
+_ARROW_TYPES = {
+    "text": pa.string(),
+    "email": pa.string(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),  # as written in the file: no time zone
+    "outcome": pa.string(),
+    "number": pa.float64(),
+}
+
+
+def row_schema(layout: str) -> pa.Schema:
+    """The Arrow schema of raw_files.<kind> for a layout (columns.LAYOUTS)."""
+    return pa.schema(
+        [
+            pa.field("file_sha256", pa.string(), nullable=False),
+            pa.field("row_number", pa.int64(), nullable=False),
+            *(pa.field(name, _ARROW_TYPES[COLUMNS[name]]) for name in LAYOUTS[layout]),
+            pa.field("extra", pa.string()),  # JSON text: the unmapped headers and their values
+        ]
+    )
+
+
+ROW_SCHEMA = row_schema("contacts")
 IMPORTED_FILES_COLUMNS: dict[str, Any] = {
     "sha256": {"data_type": "text", "nullable": False},
     "name": {"data_type": "text"},
@@ -60,6 +75,8 @@ IMPORTED_FILES_COLUMNS: dict[str, Any] = {
     "encoding": {"data_type": "text"},
     "rows": {"data_type": "bigint"},
     "quarantined": {"data_type": "bigint"},
+    "header_row": {"data_type": "bigint"},
+    "skipped_lines": {"data_type": "bigint"},
     "imported_at": {"data_type": "timestamp"},
     "run_id": {"data_type": "text"},
 }
@@ -69,8 +86,9 @@ class _ArrowPages:
     """A file's rows as Arrow tables of `ROWS_PER_PAGE`, typed by `ROW_SCHEMA` rather than
     guessed page by page, and counted as dlt reads them."""
 
-    def __init__(self, rows: Iterator[dict[str, Any]]) -> None:
+    def __init__(self, rows: Iterator[dict[str, Any]], schema: pa.Schema = ROW_SCHEMA) -> None:
         self.rows = rows
+        self.schema = schema
         self.count = 0
 
     def __iter__(self) -> Iterator[pa.Table]:
@@ -79,7 +97,7 @@ class _ArrowPages:
             for row in page:
                 if row["extra"] is not None:
                     row["extra"] = json.dumps(row["extra"], ensure_ascii=False)
-            yield pa.Table.from_pylist(page, schema=ROW_SCHEMA)
+            yield pa.Table.from_pylist(page, schema=self.schema)
 
 
 def _file_head(path: Path) -> dict[str, Any]:
@@ -122,24 +140,40 @@ class _FileLoad:
         )
 
     def stage_file(self, path: Path, source: DroppedFile) -> FileResult:
-        encoding = detect_encoding(path, self.sources.encodings)
-        if encoding is None:
-            reason = f"cannot be decoded as {' or '.join(self.sources.encodings)}"
-            return self._reject(source, _file_head(path), reason, None)
-        with path.open(encoding=encoding, newline="") as handle:
-            records = read_records(handle)
+        kind = self.sources.kinds[source.kind]
+        with ExitStack() as opened:
+            try:
+                encoding, records = opened.enter_context(
+                    open_records(path, self.sources.encodings, kind.sheet)
+                )
+            except Unreadable as exc:
+                return self._reject(source, _file_head(path), str(exc), None)
             lookup = self.sources.lookup(source.kind)
             try:
-                header = find_header(records, lookup, self.sources.header_search_rows)
+                header = find_header(
+                    records,
+                    lookup,
+                    self.sources.header_search_rows,
+                    kind.header_min_matches,
+                    kind.header_row,
+                    kind.key,
+                )
             except HeaderNotFound as exc:
                 return self._reject(source, {"rows": exc.rows}, str(exc), encoding)
             before = self.quarantine.count(source.kind)
-            pages = _ArrowPages(typed_rows(records, header, source, self.quarantine))
+            rows = typed_rows(records, header, source, self.quarantine, kind)
+            pages = _ArrowPages(rows, row_schema(kind.layout))
             resource = dlt.resource(
                 iter(pages),
                 name=source.kind,
                 primary_key=ROW_KEY,
                 write_disposition="merge",
+                # a time as written in the file: no time zone is made up for it
+                columns={
+                    name: {"data_type": "timestamp", "timezone": False}
+                    for name in kind.columns
+                    if COLUMNS[name] == "timestamp"
+                },
             )
             # as_arrow for the raw tables' load-id convention; the pages are Arrow already.
             self._stage(as_arrow(resource))
@@ -152,11 +186,12 @@ class _FileLoad:
             encoding,
             rows=pages.count,
             quarantined=quarantined,
+            header_row=header.row_number,
+            skipped=header.skipped,
         )
 
     def load(self, results: list[FileResult], run_id: str, imported_at: datetime) -> None:
-        """Record the files read, then load everything staged, with what an earlier run
-        staged but failed to load (its files were not moved, so they were read again)."""
+        """Record the files read, then load everything staged."""
         if results:
             self._stage(
                 dlt.resource(
@@ -225,13 +260,24 @@ def import_drop_folder(
         summary.unmatched, summary.settling = scan.unmatched, scan.settling
         summary.refused = scan.refused
         loader = _FileLoad(warehouse, pipelines_dir, sources)
+        # What an earlier run staged but did not load goes first (one that cannot load is
+        # set aside: its files were not moved, so they are read again below).
+        parked = load_pending(loader.pipeline, pipelines_dir)
         hashes = {candidate.path: sha256_of(candidate.path) for candidate in scan.ready}
         seen = imported_hashes(warehouse, set(hashes.values()))
         for candidate in scan.ready:
             summary.files.append(_read(loader, candidate, hashes[candidate.path], seen))
         loader.load([r for r in summary.files if r.read], summary.run_id, started)
         run_rows = _run_rows(summary, sources, logical_date or started, started)
-        write_ops(warehouse, pipelines_dir, loader.quarantine, summary.run_id, run_rows)
+        write_ops(
+            warehouse,
+            pipelines_dir,
+            loader.quarantine,
+            summary.run_id,
+            run_rows,
+            parked,
+            logical_date or started,
+        )
         for candidate in scan.ready:
             moved = move_processed(candidate.path, drop, started.date(), hashes[candidate.path])
             summary.moved_to = str(moved.parent)

@@ -1,15 +1,23 @@
-"""A decoded CSV stream as numbered records, and the header row among its first records."""
+"""A dropped file (CSV, decoded, or an .xlsx sheet) as numbered records, and the header row
+among its first records; the lines skipped before the header, each with why."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TextIO
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
 
+from nurture.files.encoding import detect_encoding
 from nurture.files.sources import fold
+from nurture.files.values import as_text
 
-Record = tuple[int, "list[str] | BadRecord"]
+# A CSV record's cells are text; an .xlsx row's are typed as Excel stores them (str,
+# int, float, bool, datetime), an empty cell "".
+Record = tuple[int, "list[Any] | BadRecord"]
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
 class HeaderNotFound(ValueError):
@@ -21,10 +29,24 @@ class HeaderNotFound(ValueError):
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A line before the header, which is not imported: what it held and why."""
+
+    row_number: int
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Header:
     row_number: int
     names: tuple[str, ...]
     columns: tuple[str | None, ...]  # the canonical column of each position, if mapped
+    skipped: tuple[Skipped, ...] = field(default=())
+
+
+class Unreadable(ValueError):
+    """The file cannot be read at all (an encoding, a broken workbook, a missing sheet)."""
 
 
 # Longer records are not contact data: a runaway quoted field or a pasted blob. Such a
@@ -124,33 +146,138 @@ def _ends_quoted(line: str, quoted: bool) -> bool:
     return quoted
 
 
-def _unique(names: list[str]) -> tuple[str, ...]:
+def _unique(names: list[Any]) -> tuple[str, ...]:
     """Header names made unique ("電話番号", "電話番号 (2)"), so no value shadows another."""
     seen: dict[str, int] = {}
     unique = []
-    for name in (cell.strip() for cell in names):
+    for name in (as_text(cell) for cell in names):
         seen[name] = seen.get(name, 0) + 1
         unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return tuple(unique)
 
 
-def find_header(records: Iterator[Record], lookup: dict[str, str], search_rows: int) -> Header:
-    """The first record (within `search_rows`) that has an e-mail header; title lines above
-    it are skipped. Consumes `records` up to and including the header."""
-    looked_at: list[list[str]] = []
+def _shown(cells: list[Any] | BadRecord) -> str:
+    if isinstance(cells, BadRecord):
+        return cells.text.rstrip("\r\n")[:80]
+    return ",".join(as_text(cell) for cell in cells).rstrip(",")[:80]
+
+
+_KEY_LABEL = {"email": "e-mail"}
+
+
+def find_header(
+    records: Iterator[Record],
+    lookup: dict[str, str],
+    search_rows: int,
+    min_matches: int = 2,
+    header_row: int | None = None,
+    key: str = "email",
+) -> Header:
+    """The header row: `header_row` when given, else the first record (within
+    `search_rows`) with at least `min_matches` cells naming known headers (all the kind's
+    columns, when it maps fewer) and one naming the `key` column. A data value
+    that happens to equal a header name ("メール" as an activity type) is one match, not a
+    header. Consumes `records` up to and including the header; the records before it
+    come back in `Header.skipped`, each with the reason."""
+    looked_at: list[list[Any]] = []
+    skipped: list[Skipped] = []
     best: list[str] = []
+    label = _KEY_LABEL.get(key, key)
+    required = min(min_matches, len(set(lookup.values())))
     for row_number, record in records:
         cells = [] if isinstance(record, BadRecord) else record
-        columns = tuple(lookup.get(fold(cell)) for cell in cells)
-        if "email" in columns:
-            return Header(row_number, _unique(cells), columns)
-        looked_at.append(cells)
-        recognised = [cell for cell, column in zip(cells, columns, strict=True) if column]
+        texts = [as_text(cell) for cell in cells]
+        columns = tuple(lookup.get(fold(text)) if text else None for text in texts)
+        matched = sum(1 for column in columns if column)
+        filled = sum(1 for text in texts if text)
+        if header_row is not None:
+            if row_number == header_row:
+                if key not in columns:
+                    found = ", ".join(t for t, c in zip(texts, columns, strict=True) if c)
+                    raise HeaderNotFound(
+                        f"header_row {header_row} has no {label} header (found {found or 'none'})",
+                        looked_at,
+                    )
+                return Header(row_number, _unique(cells), columns, tuple(skipped))
+            reason = f"above header_row {header_row}"
+        elif key in columns and matched >= required:
+            return Header(row_number, _unique(cells), columns, tuple(skipped))
+        elif isinstance(record, BadRecord):
+            reason = f"before the header, unreadable: {record.reason}"
+        elif not filled:
+            reason = "blank, before the header"
+        elif key in columns:
+            reason = f"before the header: {matched} known header(s), the header needs {required}"
+        else:
+            reason = f"before the header: no {label} header"
+        skipped.append(Skipped(row_number, _shown(record), reason))
+        looked_at.append(texts)
+        recognised = [t for t, column in zip(texts, columns, strict=True) if column]
         best = max(best, recognised, key=len)
-        if len(looked_at) >= search_rows:
+        if header_row is None and len(looked_at) >= search_rows:
             break
+    if header_row is not None:
+        raise HeaderNotFound(f"the file has no row {header_row} (header_row)", looked_at)
     if best:
-        reason = f"no e-mail header in the first {search_rows} rows (found {', '.join(best)})"
+        reason = f"no {label} header in the first {search_rows} rows (found {', '.join(best)})"
     else:
         reason = f"no recognised header in the first {search_rows} rows"
     raise HeaderNotFound(reason, looked_at)
+
+
+def xlsx_records(path: Path, sheet: str | None) -> Iterator[Record]:
+    """The rows of a worksheet (`sheet`, else the first), streamed (openpyxl read-only),
+    numbered as Excel shows them; cells typed as Excel stores them, text as written
+    (leading zeros kept), empty cells "" and trailing empty cells dropped."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a zip that is no workbook, a corrupt part: the file's fault
+        raise Unreadable(f"cannot be read as an Excel workbook ({type(exc).__name__})") from exc
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            names = ", ".join(workbook.sheetnames)
+            raise Unreadable(f"has no sheet {sheet!r} (sheets: {names})")
+    except Exception:
+        workbook.close()
+        raise
+
+    def rows() -> Iterator[Record]:
+        try:
+            for number, values in enumerate(worksheet.iter_rows(values_only=True), 1):
+                cells = ["" if value is None else value for value in values]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                yield (
+                    number,
+                    [cell.replace("\x00", "") if isinstance(cell, str) else cell for cell in cells],
+                )
+        finally:
+            workbook.close()
+
+    return rows()
+
+
+@contextmanager
+def open_records(
+    path: Path, encodings: list[str], sheet: str | None = None
+) -> Iterator[tuple[str, Iterator[Record]]]:
+    """(what the file was read as, its records): an .xlsx sheet, or CSV in the first of
+    `encodings` that decodes the whole file; `Unreadable` when neither."""
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        records = xlsx_records(path, sheet)
+        try:
+            yield "xlsx", records
+        finally:
+            records.close()  # type: ignore[attr-defined]
+        return
+    encoding = detect_encoding(path, encodings)
+    if encoding is None:
+        raise Unreadable(f"cannot be decoded as {' or '.join(encodings)}")
+    with path.open(encoding=encoding, newline="") as handle:
+        yield encoding, read_records(handle)

@@ -21,6 +21,8 @@ class FileResult:
     rows: int = 0
     quarantined: int = 0
     reason: str | None = None  # why a whole file was rejected
+    header_row: int | None = None
+    skipped: tuple[Any, ...] = ()  # reading.Skipped: the lines before the header, and why
 
     @property
     def read(self) -> bool:
@@ -35,6 +37,8 @@ class FileResult:
             "encoding": self.encoding,
             "rows": self.rows,
             "quarantined": self.quarantined,
+            "header_row": self.header_row,
+            "skipped_lines": len(self.skipped),
             "imported_at": imported_at,
             "run_id": run_id,
         }
@@ -90,6 +94,14 @@ class ImportSummary:
             else:
                 outcome = r.status + (f": {r.reason}" if r.reason else "")
             lines.append(f"  {r.kind:<16} {r.name}: {outcome}")
+            if r.skipped:
+                lines.append(
+                    f"    {len(r.skipped)} line(s) skipped before the header (row {r.header_row}):"
+                )
+                lines.extend(
+                    f"      row {s.row_number}: {s.reason}" + (f" ({s.text!r})" if s.text else "")
+                    for s in r.skipped
+                )
         if self.moved_to:
             lines.append(f"moved to {self.moved_to}")
         if self.unmatched:

@@ -15,7 +15,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from nurture.config import INCLUDE_DIR, ConfigError
-from nurture.files.columns import COLUMNS
+from nurture.files.columns import COLUMNS, LAYOUTS, Layout
+from nurture.files.values import DEFAULT_DATE_FORMATS, DateFormat
 from nurture.yamlconfig import load_yaml_model
 
 SOURCES_PATH = INCLUDE_DIR / "files" / "sources.yaml"
@@ -74,6 +75,27 @@ class _Strict(BaseModel):
 class Kind(_Strict):
     globs: list[str] = Field(min_length=1)
     headers: HeaderMap = {}
+    # Which columns raw_files.<kind> has (columns.LAYOUTS); mapped headers of columns not
+    # in it are kept in `extra`.
+    layout: Layout = "contacts"
+    # The column a row cannot do without: missing, the row is quarantined. Other
+    # columns may be empty (an e-mail that is there must still be an address).
+    key: ColumnName = "email"
+    # The header: this row (1 = the first), or else the first row (within
+    # header_search_rows) with at least header_min_matches cells naming known headers
+    # (all the kind's columns, when it maps fewer) and one naming the key column.
+    header_row: int | None = Field(default=None, ge=1)
+    header_min_matches: int = Field(default=2, ge=1)
+    # How dates are written: ymd (2026-10-01, 2026/10/01 9:30, 20261001), dmy
+    # (01-10-2026), mdy (10/01/2026), japanese (2026年10月1日, 令和8年10月1日, R8.10.1).
+    # With both dmy and mdy, a date that reads as two days is quarantined as ambiguous.
+    date_formats: list[DateFormat] = Field(default=list(DEFAULT_DATE_FORMATS), min_length=1)
+    # The worksheet of an .xlsx file (by name); the first one when not given.
+    sheet: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return LAYOUTS[self.layout]
 
 
 class Sources(_Strict):
@@ -109,9 +131,14 @@ class Sources(_Strict):
                 lookup = header_lookup(shared, kind.headers)
             except ValueError as exc:
                 raise ValueError(f"kind {name}: {exc}") from exc
-            # Every row needs an e-mail: a kind that cannot find one would quarantine all.
-            if "email" not in lookup.values():
-                raise ValueError(f"kind {name}: no header is mapped to email")
+            if kind.key not in kind.columns:
+                raise ValueError(
+                    f"kind {name}: key {kind.key} is not a column of layout {kind.layout} "
+                    f"({', '.join(kind.columns)})"
+                )
+            # Every row needs its key: a kind that cannot find one would quarantine all.
+            if kind.key not in lookup.values():
+                raise ValueError(f"kind {name}: no header is mapped to {kind.key}")
         return kinds
 
     def lookup(self, kind: str) -> dict[str, str]:

@@ -19,7 +19,8 @@ QUARANTINE_KEY = ("source", "object", "record_key", "reason")
 # The ops loads' DuckDB budget, below the raw loads' (NURTURE_DUCKDB_LOAD_MEMORY): the ops
 # tables are small, but for the quarantine of a file of bad rows, whose merge then spills
 # to disk instead of filling the raw loads' budget. An import's peak memory stays flat in
-# its bad rows (`nurture bench --only quarantine`: 1.02x for ten times as many, not 1.29x).
+# its bad rows (`nurture bench --only quarantine`: 1.01x for ten times as many; 1.29x in
+# the raw loads' 256MB).
 OPS_LOAD_MEMORY = "64MB"
 
 

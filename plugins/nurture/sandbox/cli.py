@@ -1,4 +1,4 @@
-"""``nurture sandbox serve|truth|advance|build``. The lead wires ``add_parser`` into
+"""``nurture sandbox serve|truth|export|advance|build``. The lead wires ``add_parser`` into
 ``nurture.cli``; every sub-command sets ``args.handler`` (call ``run(args)``)."""
 
 from __future__ import annotations
@@ -76,6 +76,26 @@ def add_parser(subparsers: Any, nested: bool = True) -> argparse.ArgumentParser 
     truth.add_argument("--out", required=True, help="directory for the Parquet files")
     truth.set_defaults(handler=_truth)
 
+    export = group.add_parser(
+        "export",
+        help="write the world's lead, outcome and activity lists as a team keeps them outside "
+        "the MA/CRM (CSV or Excel), and a model-evaluation file",
+        description="Write leads, outcomes, activities and model files (see "
+        "nurture.sandbox.exports and docs/model.md) for the world of --seed and --leads.",
+    )
+    _world_args(export)
+    export.add_argument("--out", required=True, help="directory for the files")
+    export.add_argument(
+        "--format", default="csv", choices=("csv", "xlsx"), help="csv (UTF-8 with BOM) or xlsx"
+    )
+    export.add_argument(
+        "--dates",
+        default="iso",
+        choices=("iso", "dmy"),
+        help="iso: 2026-03-01 10:23 (default); dmy: day first, 01-03-2026 10:23",
+    )
+    export.set_defaults(handler=_export)
+
     build = group.add_parser("build", help="build (or find) the cached world and print counts")
     _world_args(build)
     build.set_defaults(handler=_build)
@@ -144,6 +164,19 @@ def _truth(args: argparse.Namespace) -> int:
     written = write_truth(ensure_world(args.seed, args.leads), args.out)
     for name, path in written.items():
         print(f"{name}\t{path}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from nurture.sandbox.exports import write_exports
+    from nurture.sandbox.world import check_spec, ensure_world
+
+    check_spec(args.seed, args.leads)
+    written = write_exports(
+        ensure_world(args.seed, args.leads), args.out, fmt=args.format, dates=args.dates
+    )
+    for item in written:
+        print(f"{item.name}\t{item.rows}\t{item.path}")
     return 0
 
 

@@ -50,7 +50,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         "marts",
-        ("path:models/intermediate", "path:models/marts"),
+        ("path:models/intermediate", "path:models/marts", "path:models/semantic"),
         "Identity, sessions, touches and stages; dimensions, facts and KPI marts (contracts).",
     ),
     Layer(
