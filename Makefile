@@ -6,10 +6,11 @@ PYTHON ?= python3.11
 SEED ?= 42
 LEADS ?= 3000
 FAULTS ?= none
-# test files run on this many workers (pytest-xdist); most tests wait on HTTP, servers or PostgreSQL.
-# Files go out in collection order, which puts the real-deployment tests (the longest file)
-# first: one worker runs them while the other takes the rest (tests/conftest.py).
-TEST_WORKERS ?= 2
+# test files run on this many workers (pytest-xdist): three on two cores, because most
+# tests wait on HTTP, servers, subprocesses or PostgreSQL rather than compute. Files go
+# out in collection order, which puts the real-deployment tests (the longest file)
+# first: one worker runs them while the others take the rest (tests/conftest.py).
+TEST_WORKERS ?= 3
 export NURTURE_HOME ?= $(CURDIR)/.nurture
 
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
