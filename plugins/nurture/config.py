@@ -52,6 +52,11 @@ class PostgresSettings:
 # size. Raise it for faster merges of very large loads.
 DEFAULT_DUCKDB_LOAD_MEMORY = "256MB"
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+# What DuckDB may use outside the loads: dbt builds and Nurture's own queries. The limit is
+# one per open database in a process, so every connection sets it again; otherwise a load's
+# smaller budget would outlive the load and starve the next dbt build in the same process.
+DEFAULT_DUCKDB_MEMORY = "80%"
+_SHARE = re.compile(r"\d{1,2}(\.\d+)?%|100%")
 
 # The PostgreSQL role BI tools read the `bi` schema as (docs/bi.md): dbt grants it each
 # bi view it builds, `nurture bi role` creates it. A plain lower-case name, so that dbt,
@@ -66,6 +71,7 @@ class Settings:
     warehouse: WarehouseKind
     postgres: PostgresSettings
     duckdb_load_memory: str = DEFAULT_DUCKDB_LOAD_MEMORY
+    duckdb_memory: str = DEFAULT_DUCKDB_MEMORY
     bi_role: str = DEFAULT_BI_ROLE
     # The secret of the bi schema's keyed pseudonyms (nurture.transform.pseudonyms);
     # empty: the Airflow connection `nurture_pseudonym` is asked instead.
@@ -115,6 +121,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"NURTURE_DUCKDB_LOAD_MEMORY must be an amount like 256MB or 2GB, not {load_memory!r}."
         )
+    memory = env.get("NURTURE_DUCKDB_MEMORY", DEFAULT_DUCKDB_MEMORY).strip()
+    if not (_MEMORY.fullmatch(memory) or _SHARE.fullmatch(memory)):
+        raise ConfigError(
+            "NURTURE_DUCKDB_MEMORY must be an amount like 4GB or a share of the machine's "
+            f"memory like 80%, not {memory!r}."
+        )
     bi_role = env.get("NURTURE_BI_ROLE", DEFAULT_BI_ROLE).strip()
     if not _ROLE.fullmatch(bi_role):
         raise ConfigError(
@@ -126,6 +138,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse=warehouse,  # type: ignore[arg-type]
         postgres=postgres,
         duckdb_load_memory=load_memory,
+        duckdb_memory=memory,
         bi_role=bi_role,
         pseudonym_key=env.get("NURTURE_PSEUDONYM_KEY", "").strip(),
     )

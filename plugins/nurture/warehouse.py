@@ -98,13 +98,17 @@ class DuckDBWarehouse:
         self.path = settings.duckdb_path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.load_memory = settings.duckdb_load_memory
+        self.memory = settings.duckdb_memory
 
     def _connect(self) -> Any:
         import duckdb
 
         # Always read-write: DuckDB refuses a second connection with a different
         # configuration inside one process (tasks share one under `dag.test()`).
-        return duckdb.connect(str(self.path))
+        con = duckdb.connect(str(self.path))
+        # validated by load_settings; a load's smaller budget must not outlive the load
+        con.execute(f"SET memory_limit = '{self.memory}'")
+        return con
 
     @contextmanager
     def transaction(self) -> Iterator[_DuckDBSession]:

@@ -8,11 +8,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from nurture.config import load_settings
+from nurture.config import ConfigError, load_settings
 from nurture.connectors.records import Quarantine
 from nurture.load.destinations import staged_key_rows
 from nurture.load.ops_tables import OPS_LOAD_MEMORY, write_ops
 from nurture.warehouse import get_warehouse, memory_bytes
+from tests.conftest import settings_for
 
 
 def test_memory_amounts_read_as_duckdb_reads_them():
@@ -79,3 +80,46 @@ def test_a_quarantine_written_again_is_not_doubled(warehouse_settings):
     rows = _quarantined(warehouse_settings)
     assert len(rows) == 1_000
     assert ("bad.csv:2", "missing email", "twice") in rows
+
+
+def _limit(con) -> float:
+    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    return memory_bytes(limit.replace(" ", ""))
+
+
+def test_a_loads_budget_does_not_outlive_the_load(tmp_path):
+    """DuckDB keeps one memory limit per open database in a process: with another
+    connection holding the file open (tasks share a process under `dag.test()`), the ops
+    load's 64MB stayed set and the next dbt build in that process ran out of memory."""
+    import duckdb
+
+    from nurture.transform.dbt import run_dbt
+
+    settings = settings_for(tmp_path, "duckdb")
+    settings.ensure_dirs()
+    warehouse = get_warehouse(settings)
+    pipelines_dir = str(settings.dlt_dir / "duckdb")
+    held = duckdb.connect(str(settings.duckdb_path))
+    try:
+        write_ops(warehouse, pipelines_dir, Quarantine("files"), "files:1", [])
+        assert _limit(held) < memory_bytes("100MB")  # the load's own budget, still set
+        run_dbt(settings, "show", ["--inline", "select 1 as one"])
+        assert _limit(held) > memory_bytes("1GB")  # dbt sets its own on every connection
+
+        write_ops(warehouse, pipelines_dir, Quarantine("files"), "files:2", [])
+        warehouse.scalar("select 1")
+        assert _limit(held) > memory_bytes("1GB")  # so do Nurture's queries
+    finally:
+        held.close()
+
+
+@pytest.mark.parametrize("memory", ["4GB", "1.5 GiB", "80%", "100%"])
+def test_the_warehouse_memory_is_an_amount_or_a_share(tmp_path, memory):
+    settings = load_settings({"NURTURE_HOME": str(tmp_path), "NURTURE_DUCKDB_MEMORY": memory})
+    assert settings.duckdb_memory == memory
+
+
+@pytest.mark.parametrize("memory", ["lots", "120%", "80%; drop table x", "4GB'"])
+def test_a_warehouse_memory_that_is_neither_is_refused(tmp_path, memory):
+    with pytest.raises(ConfigError, match="NURTURE_DUCKDB_MEMORY"):
+        load_settings({"NURTURE_HOME": str(tmp_path), "NURTURE_DUCKDB_MEMORY": memory})

@@ -21,31 +21,22 @@ from typing import Any
 
 import yaml
 
-from nurture.config import DBT_PROJECT_DIR
+from nurture.config import DBT_PROJECT_DIR, ConfigError
 from nurture.warehouse import Warehouse
 
 BANDS = ("fan", "engaged", "light", "dormant")
 SEGMENT_BANDS = ("fan", "engaged", "light", "dormant", "new")
 FUNNEL_STAGES = ("lead", "mql", "sal", "sql", "opportunity", "won")
 VERDICTS = ("accepted", "recycled", "disqualified", "awaiting")
-DEFAULT_VARS: dict[str, Any] = {
-    "nurture_channels": [
-        "email",
-        "content_download",
-        "social",
-        "web_personalization",
-        "webinar",
-        "retargeting_ads",
-        "direct_mail",
-        "phone",
-        "events",
-    ],
-    "mql_sla_hours": 48,
-    "creative_fatigue_ctr_drop": 0.3,
-    "creative_fatigue_min_weekly_sample": 200,
-    "ab_significance_level": 0.05,
-    "ab_min_sample": 200,
-}
+# the dbt vars the page states (thresholds, the channel list), read from dbt_project.yml
+STATED_VARS = (
+    "nurture_channels",
+    "mql_sla_hours",
+    "creative_fatigue_ctr_drop",
+    "creative_fatigue_min_weekly_sample",
+    "ab_significance_level",
+    "ab_min_sample",
+)
 TREND_MONTHS = 12  # months of history the trend charts show
 # Metrics over all the data rather than one period: no period-over-period change.
 TOTAL_METRICS = frozenset(
@@ -70,13 +61,15 @@ TOTAL_METRICS = frozenset(
 
 @cache
 def dbt_vars() -> dict[str, Any]:
-    """The dbt vars the marts were built with (thresholds the page states)."""
-    try:
-        project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text("utf-8"))
-        found = project.get("vars") or {}
-    except (OSError, yaml.YAMLError, AttributeError):
-        found = {}
-    return {key: found.get(key, default) for key, default in DEFAULT_VARS.items()}
+    """The dbt vars the marts were built with (thresholds the page states): the project
+    file ships with the package, so a missing one is a broken install, said as such."""
+    path = DBT_PROJECT_DIR / "dbt_project.yml"
+    project = yaml.safe_load(path.read_text("utf-8")) or {}
+    found = project.get("vars") or {}
+    missing = [key for key in STATED_VARS if key not in found]
+    if missing:
+        raise ConfigError(f"{path}: vars {', '.join(missing)} are missing; the report states them.")
+    return {key: found[key] for key in STATED_VARS}
 
 
 def channels() -> list[str]:

@@ -43,6 +43,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return {
         "NURTURE_HOME": str(settings.home),
         "NURTURE_BI_ROLE": settings.bi_role,
+        "NURTURE_DUCKDB_MEMORY": settings.duckdb_memory,
         "NURTURE_PG_HOST": pg.host,
         "NURTURE_PG_PORT": str(pg.port),
         "NURTURE_PG_USER": pg.user,
