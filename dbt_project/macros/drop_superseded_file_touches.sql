@@ -7,6 +7,6 @@
 -#}
 {% macro drop_superseded_file_touches() -%}
 delete from {{ this }}
-where source_system in ('trade_show', 'business_card')
+where source_system in ('trade_show', 'business_card', 'imported_activity')
     and event_id not in (select event_id from {{ ref('int_file_touches') }})
 {%- endmacro %}

@@ -283,13 +283,13 @@ def test_the_new_kinds_map_the_sandbox_headers(sources):
         for h in (
             "リードid",
             "メールアドレス",
-            "登録日",
+            "登録日時",
             "流入元",
             "ランディングページ",
             "業種",
             "従業員数",
         )
-    ] == ["lead_key", "email", "created_on", "source", "landing_page", "industry", "employees"]
+    ] == ["lead_key", "email", "created_at", "source", "landing_page", "industry", "employees"]
     assert sources.lookup("outcomes")["結果(受注/失注)"] == "outcome"
     assert sources.lookup("activities")["日時"] == "occurred_at"
     assert sources.kind_of("リード一覧.xlsx") == "leads"
@@ -307,3 +307,33 @@ def test_a_key_outside_the_layout_is_refused(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SourcesError, match="kind outcomes: key email is not a column of layout"):
         load_sources(path)
+
+
+def test_alike_activities_count_once_per_export_not_once_overall(tmp_path, monkeypatch):
+    """Two page views in one minute are two activities; the next month's export, which
+    repeats the overlap, adds only what is new. Rows alike used to collapse into one."""
+    from nurture.transform.dbt import dbt_env, run_dbt
+
+    header = "リードID,種別,日時,キャンペーン\n"
+    twice = "L001,Web訪問,2026-10-01 09:30,秋\n" * 2
+    settings = settings_with(
+        tmp_path,
+        {
+            "activities_2026-10.csv": header + twice + "L001,メール開封,2026-10-02 08:00,秋\n",
+            # overlaps October's last day, then one more view
+            "activities_2026-11.csv": header + twice + "L001,Web訪問,2026-11-01 10:00,冬\n",
+        },
+    )
+    import_drop_folder(settings)
+    for name, value in dbt_env(settings).items():
+        monkeypatch.setenv(name, value)
+    run_dbt(settings, "run", ["--select", "stg_files__activities"])
+    counts = get_warehouse(settings).query(
+        "select activity_type, cast(occurred_at as varchar) as at, count(*) as n "
+        "from staging.stg_files__activities group by 1, 2 order by 2"
+    )
+    assert [tuple(row) for row in counts.itertuples(index=False)] == [
+        ("Web訪問", "2026-10-01 09:30:00", 2),
+        ("メール開封", "2026-10-02 08:00:00", 1),
+        ("Web訪問", "2026-11-01 10:00:00", 1),
+    ]

@@ -97,7 +97,7 @@ def test_ids_join_and_emails(exported: Path, world: Path) -> None:
         created = dict(con.execute("select email, created_at from persons").fetchall())
     for row in with_mail:
         stamp = created[row["メールアドレス"]]
-        assert row["登録日"] == stamp.strftime("%Y-%m-%d %H:%M")
+        assert row["登録日時"] == stamp.strftime("%Y-%m-%d %H:%M")
 
 
 def test_same_world_same_files_whatever_the_page(exported: Path, world: Path, tmp_path: Path):
@@ -109,10 +109,10 @@ def test_same_world_same_files_whatever_the_page(exported: Path, world: Path, tm
 def test_day_first_dates(exported: Path, world: Path, tmp_path: Path) -> None:
     write_exports(world, tmp_path, dates="dmy", only=("leads", "outcomes", "activities"))
     iso, dmy = _rows(exported / "leads.csv"), _rows(tmp_path / "leads.csv")
-    assert all(re.fullmatch(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2}", r["登録日"]) for r in dmy)
+    assert all(re.fullmatch(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2}", r["登録日時"]) for r in dmy)
     for a, b in zip(iso, dmy, strict=True):
-        assert datetime.strptime(b["登録日"], "%d-%m-%Y %H:%M") == datetime.strptime(
-            a["登録日"], "%Y-%m-%d %H:%M"
+        assert datetime.strptime(b["登録日時"], "%d-%m-%Y %H:%M") == datetime.strptime(
+            a["登録日時"], "%Y-%m-%d %H:%M"
         )
     outcomes = _rows(tmp_path / "outcomes.csv")
     assert all(re.fullmatch(r"\d{2}-\d{2}-\d{4}", r["結果日"]) for r in outcomes)
@@ -140,7 +140,7 @@ def test_xlsx_through_the_cli(
         book.close()
     assert list(rows[0]) == list(LEAD_COLUMNS)
     assert len(rows) == LEADS + 1
-    assert isinstance(rows[1][2], datetime)  # 登録日 is a real date cell
+    assert isinstance(rows[1][2], datetime)  # 登録日時 is a real date cell
     assert re.fullmatch(r"L-\d{6}", rows[1][0])
     book = load_workbook(out / "outcomes.xlsx")  # full mode: the number formats too
     try:

@@ -71,8 +71,8 @@ def test_dropped_columns_say_why(without_leak: dict) -> None:
     assert "identifier-like" in dropped["リードID"]
     assert "too many distinct values" in dropped["会社名"]
     used = {c["name"]: c["kind"] for c in without_leak["used"]}
-    assert used["登録日"] == "date" and used["従業員数"] == "number" and used["業種"] == "text"
-    assert "登録日:age_days" in without_leak["features"]
+    assert used["登録日時"] == "date" and used["従業員数"] == "number" and used["業種"] == "text"
+    assert "登録日時:age_days" in without_leak["features"]
 
 
 def test_leaky_column_inflates_the_auc_and_is_flagged(
@@ -90,10 +90,10 @@ def test_leaky_column_inflates_the_auc_and_is_flagged(
 
 def test_time_split_holds_out_the_latest_leads(model_csv: Path, capsys) -> None:
     argv = ["--file", str(model_csv), "--label", LABEL, "--exclude", LEAKY]
-    code, out, err = _run([*argv, "--split", "time:登録日", "--json"], capsys)
+    code, out, err = _run([*argv, "--split", "time:登録日時", "--json"], capsys)
     assert code == 0, err
     report = json.loads(out)
-    assert report["split"].startswith("by time: the latest 30% by 登録日")
+    assert report["split"].startswith("by time: the latest 30% by 登録日時")
     assert report["holdout_rows"] == round(0.3 * LEADS)
     assert 0.5 < report["model"]["auc"] <= 1
 

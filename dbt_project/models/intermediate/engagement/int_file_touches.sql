@@ -1,7 +1,10 @@
 -- one touch per person met in person, from the dropped files: a booth visit on a
 -- trade-show list, a business card exchanged. The same person on two exports of one
 -- event (a day-one list, then the full list) is one visit: the row loaded first stands
--- for it, so its event_id stays put as more exports arrive.
+-- for it, so its event_id stays put as more exports arrive. And the touches of imported
+-- activity lists (another tool's export), typed through the var imported_activity_types.
+{%- set imported_types = var('imported_activity_types') %}
+
 with
 
 lead_records as (
@@ -39,6 +42,65 @@ people_met as (
 
 ),
 
+activity_types as (
+
+    select * from {{ ref('marketo_activity_types') }}
+
+),
+
+-- an imported activity's type as fct_engagement_events names it: the mapping first
+-- ('' for a type mapped to ~: known, not a touch), else the seed's own name or key
+imported_typed as (
+
+    select
+        activities.imported_activity_id,
+        lead_records.lead_id,
+        activities.campaign_name,
+        coalesce(activities.occurred_at, activities.loaded_at) as occurred_at,
+        activities.loaded_at,
+        nullif(coalesce(
+            case activities.activity_type
+                {%- for text, activity_type in imported_types.items() %}
+                when '{{ text | replace("'", "''") }}' then '{{ (activity_type or '') | replace("'", "''") }}'
+                {%- endfor %}
+            end,
+            (
+                select min(named.activity_type)
+                from activity_types as named
+                where lower(named.activity_type_name) = lower(activities.activity_type)
+                    or named.activity_type = lower(activities.activity_type)
+            )
+        ), '') as activity_type
+
+    from {{ ref('stg_files__activities') }} as activities
+    inner join lead_records
+        on lead_records.source_system = 'imported_lead'
+        and lead_records.source_record_id = activities.imported_lead_key
+
+),
+
+imported_touches as (
+
+    select
+        {{ dbt.concat(["'imported_activity:'", "imported_typed.imported_activity_id"]) }} as event_id,
+        imported_typed.lead_id,
+        'imported_activity' as source_system,
+        activity_types.channel,
+        imported_typed.activity_type,
+        activity_types.is_engagement_touch,
+        imported_typed.campaign_name as event_name,
+        cast(null as {{ dbt.type_string() }}) as owner_name,
+        imported_typed.occurred_at,
+        cast(imported_typed.occurred_at as date) as occurred_date,
+        imported_typed.loaded_at
+
+    from imported_typed
+    inner join activity_types
+        on activity_types.activity_type = imported_typed.activity_type
+    where activity_types.is_touch
+
+),
+
 ranked as (
 
     select
@@ -73,6 +135,10 @@ final as (
 
     from ranked
     where visit_rank = 1
+
+    union all
+
+    select * from imported_touches
 
 )
 

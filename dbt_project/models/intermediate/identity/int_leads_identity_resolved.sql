@@ -62,8 +62,10 @@ attribute_ranks as (
         {%- endfor %}
         {%- for source_system, id_column in source_id_columns.items() %}
         min(case when source_system = '{{ source_system }}' then record_rank end)
-            over (partition by lead_id) as {{ id_column }}_rank{{ ',' if not loop.last }}
+            over (partition by lead_id) as {{ id_column }}_rank,
         {%- endfor %}
+        min(case when source_system = 'imported_lead' then record_rank end)
+            over (partition by lead_id) as imported_lead_key_rank
 
     from ranked
 
@@ -77,6 +79,9 @@ resolved as (
         {%- for source_system, id_column in source_id_columns.items() %}
         max(case when record_rank = {{ id_column }}_rank then {{ id_column }} end) as {{ id_column }},
         {%- endfor %}
+        -- the key of an imported lead list's row for the person (the best-ranked one)
+        max(case when record_rank = imported_lead_key_rank then source_record_id end)
+            as imported_lead_key,
         {%- for column in best_known_columns %}
         max(case when record_rank = {{ column }}_rank then {{ column }} end) as {{ column }},
         {%- endfor %}
@@ -112,6 +117,7 @@ final as (
         hubspot_contact_id,
         sfdc_lead_id,
         sfdc_contact_id,
+        imported_lead_key,
         sfdc_account_id,
         first_name,
         last_name,

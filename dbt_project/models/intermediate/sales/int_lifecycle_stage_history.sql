@@ -15,8 +15,8 @@
       opportunity  an opportunity of the person was created (HubSpot: opportunity)
       customer     an opportunity of the person was won (HubSpot: customer)
       closed_lost  an opportunity of the person was lost
-    An imported outcome list (dropped files) adds customer / closed_lost on its outcome
-    date for the leads of an imported lead list.
+    An imported outcome list (dropped files) adds customer (won) or opportunity and
+    closed_lost (lost) on its outcome date for the leads of an imported lead list.
     Salesforce lead stages are dated by the Lead's field history (LeadHistory: each
     Status change and the hand-off, Nurture_Lead_Id__c set, when it was made). A lead
     without history rows (loaded before LeadHistory was synced) falls back: a verdict
@@ -430,18 +430,33 @@ opportunity_entries as (
 ),
 
 -- an imported won deal makes its lead a customer on the outcome date, a lost one ends
--- it closed lost; the lead list's own key finds the person
+-- it closed lost; the lead list's own key finds the person. A lost deal was an
+-- opportunity too: the list has no date for it, so it is dated by the outcome (for a
+-- won deal the opportunity stays implied by the win, and undated, so that it never
+-- counts zero days in the opportunity -> won median).
+imported_outcome_stages as (
+
+    select 'customer' as stage, true as is_won
+    union all
+    select 'opportunity' as stage, false as is_won
+    union all
+    select 'closed_lost' as stage, false as is_won
+
+),
+
 imported_outcome_entries as (
 
     select
         lead_records.lead_id,
-        case when imported_outcomes.is_won then 'customer' else 'closed_lost' end as stage,
+        imported_outcome_stages.stage,
         case when imported_outcomes.is_won then 'imported_outcome_won' else 'imported_outcome_lost' end
             as source_event,
         imported_outcomes.imported_outcome_id as source_record_id,
         imported_outcomes.outcome_at as entered_at
 
     from imported_outcomes
+    inner join imported_outcome_stages
+        on imported_outcome_stages.is_won = imported_outcomes.is_won
     inner join lead_records
         on lead_records.source_system = 'imported_lead'
         and lead_records.source_record_id = imported_outcomes.imported_lead_key

@@ -75,6 +75,7 @@ final as (
         leads.hubspot_contact_id,
         leads.sfdc_lead_id,
         leads.sfdc_contact_id,
+        leads.imported_lead_key,
         lead_accounts.account_id,
         leads.first_name,
         leads.last_name,

@@ -1,5 +1,7 @@
 {#- one row per imported activity of an imported lead (agency event lists, another
-    tool's activity exports). The same activity in two imports is one activity. -#}
+    tool's activity exports). The same activity in two imports is one activity; rows
+    alike within one file (two page views in one minute) are as many activities, and
+    a later, overlapping export that repeats them holds them as often. -#}
 {%- set raw = source_or_empty('files', 'activities', {
     'file_sha256': dbt.type_string(),
     'row_number': 'bigint',
@@ -33,17 +35,31 @@ renamed as (
 
 ),
 
+-- the n-th of the rows alike within its file
+counted as (
+
+    select
+        *,
+        row_number() over (
+            partition by file_sha256, imported_lead_key, activity_type, occurred_at, campaign_name
+            order by file_row_number
+        ) as occurrence
+
+    from renamed
+    where imported_lead_key is not null
+
+),
+
 deduplicated as (
 
     select
         *,
         row_number() over (
-            partition by imported_lead_key, activity_type, occurred_at, campaign_name
+            partition by imported_lead_key, activity_type, occurred_at, campaign_name, occurrence
             order by dlt_load_id desc, file_row_number desc
         ) as version_rank
 
-    from renamed
-    where imported_lead_key is not null
+    from counted
 
 ),
 
