@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib.abc
+import importlib.util
 import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from nurture.config import ConfigError, load_settings
 
@@ -37,16 +40,19 @@ def _positive(value: str) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from nurture.demo import run_demo
+    from nurture.progress import for_terminal
 
     settings = load_settings()
     print(f"NURTURE_HOME={settings.home} (warehouse: {settings.warehouse})", flush=True)
-    summary = run_demo(
-        settings,
-        seed=args.seed,
-        leads=args.leads,
-        faults=args.faults,
-        logical_date=args.logical_date,
-    )
+    with for_terminal() as progress:
+        summary = run_demo(
+            settings,
+            seed=args.seed,
+            leads=args.leads,
+            faults=args.faults,
+            logical_date=args.logical_date,
+            progress=progress,
+        )
     print()
     print(summary.render())
     return 0 if summary.mqls > 0 else 1
@@ -69,14 +75,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from nurture.load.sync import run_sync
+    from nurture.progress import for_terminal
 
     if args.since is not None and args.since >= args.until:
         raise ConfigError(
             f"--since {args.since.isoformat()} is not before --until {args.until.isoformat()}: "
             "a backfill window starts before it ends."
         )
-    summary = run_sync(args.source, load_settings(), until=args.until, since=args.since)
-    print(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False, default=str))
+    settings = load_settings()
+    with for_terminal() as progress:
+        summary = run_sync(
+            args.source,
+            settings,
+            until=args.until,
+            since=args.since,
+            progress=progress,
+            quiet=True,
+        )
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(summary.render())
     return 0
 
 
@@ -85,8 +104,26 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from nurture.warehouse import get_warehouse
 
     checked = run_gate(get_warehouse(load_settings()), args.prefix)
-    print(f"gate {args.prefix} passed: {checked}")
+    if args.json:
+        print(json.dumps({"prefix": args.prefix, "passed": True, "expectations": checked}))
+        return 0
+    print(render_gate(args.prefix, checked))
     return 0
+
+
+def render_gate(prefix: str, checked: dict[str, int]) -> str:
+    """`gate raw_marketo passed: 4 tables, 23 expectations`, then one line per table."""
+    total = sum(checked.values())
+    lines = [
+        f"gate {prefix} passed: {_plural(len(checked), 'table')}, {_plural(total, 'expectation')}"
+    ]
+    width = max((len(table) for table in checked), default=0)
+    lines += [f"  {table:<{width}}  {_plural(n, 'expectation')}" for table, n in checked.items()]
+    return "\n".join(lines)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -106,7 +143,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     parts = [p.strip() for p in args.only.split(",")] if args.only else list(PARTS)
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
-        raise ConfigError(f"unknown bench part(s) {', '.join(unknown)}; choose from {PARTS}")
+        raise ConfigError(
+            f"unknown bench part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}"
+        )
     settings = load_settings()
     results = run_bench(parts, QUICK if args.quick else Sizes(), settings, _progress)
     table, path = report(results, settings)
@@ -131,9 +170,28 @@ def cmd_files_import(args: argparse.Namespace) -> int:
 def cmd_airflow_init(args: argparse.Namespace) -> int:
     from nurture.airflow_setup import ensure_pools
 
-    name, slots = ensure_pools(load_settings())
+    settings = load_settings()
+    try:
+        name, slots = ensure_pools(settings)
+    except Exception as exc:
+        if not _metadata_db_not_migrated(exc):
+            raise
+        raise ConfigError(
+            "Airflow's metadata database has no tables yet: run `airflow db migrate` first "
+            "(with the same AIRFLOW_HOME / AIRFLOW__DATABASE__SQL_ALCHEMY_CONN), then "
+            "`nurture airflow-init`."
+        ) from exc
     print(f"pool {name}: {slots} slot{'s' if slots != 1 else ''}")
     return 0
+
+
+def _metadata_db_not_migrated(exc: BaseException) -> bool:
+    """A missing `slot_pool` table: SQLite's "no such table", PostgreSQL's "relation ...
+    does not exist", MySQL's "doesn't exist"."""
+    text = str(exc).lower()
+    return "slot_pool" in text and (
+        "no such table" in text or "does not exist" in text or "doesn't exist" in text
+    )
 
 
 def cmd_bi_role(args: argparse.Namespace) -> int:
@@ -208,10 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("source", choices=("marketo", "hubspot", "salesforce"))
     sync.add_argument("--until", type=_timestamp, required=True)
     sync.add_argument("--since", type=_timestamp, default=None, help="backfill window start")
+    sync.add_argument("--json", action="store_true", help="one JSON document, for machines")
     sync.set_defaults(func=cmd_sync)
 
     gate = sub.add_parser("gate", help="run the GX suites for a schema prefix")
     gate.add_argument("prefix", help="e.g. raw_marketo")
+    gate.add_argument("--json", action="store_true", help="one JSON document, for machines")
     gate.set_defaults(func=cmd_gate)
 
     score = sub.add_parser("score", help="score leads and enqueue MQLs")
@@ -325,6 +385,13 @@ def explain_environment_error(exc: BaseException) -> str | None:
             f"cannot connect to PostgreSQL at {pg.host}:{pg.port} ({first}); start it, or "
             "set NURTURE_PG_HOST / NURTURE_PG_PORT / NURTURE_PG_USER to where it runs."
         )
+    from nurture.connectors.http import ApiError
+
+    if isinstance(error, ApiError):
+        return (
+            f"an API call failed ({first}); check the connection's host and credentials "
+            "(AIRFLOW_CONN_<ID>) and that the service is up."
+        )
     if kind in ("CatalogException", "UndefinedTable"):
         return (
             f"the warehouse lacks a table this command reads ({first}); load and build it "
@@ -333,13 +400,87 @@ def explain_environment_error(exc: BaseException) -> str | None:
     return None
 
 
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls `then()` once the module `name` has been imported (a one-shot import hook)."""
+
+    def __init__(self, name: str, then: Callable[[], None]) -> None:
+        self.name = name
+        self.then = then
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> object:
+        if fullname != self.name or self not in sys.meta_path:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        exec_module, then = loader.exec_module, self.then
+
+        def exec_then(module: object) -> None:
+            exec_module(module)
+            then()
+
+        loader.exec_module = exec_then
+        return spec
+
+
+class _LogsOffStdout:
+    """Importing Airflow (for a connection, a pool) points the root logger at stdout at
+    INFO, which would mix its log lines into a command's output and its `--json`. For
+    the command's run, those handlers write to stderr at the command's level (Airflow's
+    own structlog loggers too); afterwards they are as they were (for callers of `main`
+    in a process that goes on, e.g. the tests)."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.hook: _AfterImport | None = None
+        self.moved: list[tuple[logging.StreamHandler[Any], Any, int]] = []
+        self.factory: Any = None
+
+    def __enter__(self) -> _LogsOffStdout:
+        if "airflow" in sys.modules:
+            self.take_back()
+        else:
+            self.hook = _AfterImport("airflow", self.take_back)
+            sys.meta_path.insert(0, self.hook)
+        return self
+
+    def take_back(self) -> None:
+        for handler in logging.getLogger().handlers:
+            if type(handler) is logging.StreamHandler and handler.stream in (
+                sys.stdout,
+                sys.__stdout__,
+            ):
+                self.moved.append((handler, handler.stream, handler.level))
+                handler.setStream(sys.stderr)
+                handler.setLevel(max(self.level, handler.level))
+        structlog = sys.modules.get("structlog")
+        factory = structlog.get_config().get("logger_factory") if structlog else None
+        if factory is not None and getattr(factory, "io", False) is None:
+            factory.io = sys.stderr
+            self.factory = factory
+
+    def __exit__(self, *exc: object) -> None:
+        if self.hook is not None and self.hook in sys.meta_path:
+            sys.meta_path.remove(self.hook)
+        for handler, stream, level in self.moved:
+            handler.setStream(stream)
+            handler.setLevel(level)
+        if self.factory is not None:
+            self.factory.io = None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with _LogsOffStdout(level):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:  # the sandbox group reports its own errors
         from nurture.sandbox.cli import run

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import httpx
 
 from nurture.config import REPO_ROOT, Settings
 from nurture.connections import connection_env
+from nurture.progress import NO_PROGRESS, Progress
 from nurture.report.run import ensure_report
 from nurture.summary import PipelineSummary, collect_summary
 from nurture.transform.pseudonyms import DEMO_KEY, KEY_CONNECTION, KEY_ENV
@@ -86,8 +87,14 @@ def uses_demo_key(environ: Mapping[str, str]) -> bool:
 
 
 def _run_logged(
-    cmd: list[str], env: dict[str, str], log_path: Path, what: str, progress: bool = False
+    cmd: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    what: str,
+    on_dag: Callable[[str, str, str], None] | None = None,
 ) -> None:
+    """Run `cmd` with its output in `log_path`; `on_dag(dag_id, state, rest)` gets each
+    `::dag` line `nurture.dagrun` prints (`started`, then the state it ended in)."""
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT
@@ -95,9 +102,9 @@ def _run_logged(
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
-            if progress and line.startswith("::dag "):
+            if on_dag is not None and line.startswith("::dag "):
                 _, dag_id, state, *rest = line.split()
-                print(f"  {dag_id:<20} {state:<8} {' '.join(rest)}", flush=True)
+                on_dag(dag_id, state, " ".join(rest))
         code = proc.wait()
     if code != 0:
         tail = "".join(log_path.read_text(encoding="utf-8").splitlines(True)[-25:])
@@ -117,9 +124,13 @@ def run_demo(
     leads: int,
     faults: str = "none",
     logical_date: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> PipelineSummary:
+    """The sandbox, an ephemeral Airflow and the pipeline DAGs, once; `progress` is told
+    the step the demo is on (sandbox, Airflow, each DAG, the report)."""
     from nurture.sandbox.server import running_sandbox
 
+    steps = DemoSteps(progress)
     settings.ensure_dirs()
     demo_started = time.time()
     logs = settings.home / "logs"
@@ -134,10 +145,12 @@ def run_demo(
                 "sandbox's made-up people, never for real data (docs/bi.md)",
                 flush=True,
             )
+        steps.step(f"starting the sandbox ({leads:,} leads)")
         with running_sandbox(seed=seed, leads=leads, faults=faults, home=settings.home) as base_url:
             when = logical_date or sandbox_logical_date(base_url)
             env = airflow_env(airflow_home, base_url, settings, when)
             started = time.monotonic()
+            steps.step("setting up Airflow (airflow db migrate)")
             _run_logged(
                 [python, "-m", "airflow", "db", "migrate"],
                 env,
@@ -163,9 +176,42 @@ def run_demo(
                 env,
                 logs / "demo-dags.log",
                 "the pipeline DAGs",
-                progress=True,
+                on_dag=steps.dag,
             )
     # score_and_handoff's report task wrote the KPI report; a teardown never fails the
     # run, so a report it could not write is written (or its error raised) here.
+    steps.step("checking the KPI report")
     ensure_report(settings, since=demo_started)
-    return collect_summary(settings)
+    steps.step("summing up the warehouse")
+    summary = collect_summary(settings)
+    steps.finish()
+    return summary
+
+
+class DemoSteps:
+    """The demo's steps for a `Progress` (one line: `demo step 3/9: running the
+    sync_hubspot DAG`), and each `::dag` line on stdout, as before."""
+
+    KEY = "demo"
+    TOTAL = 2 + len(PIPELINE_DAGS) + 2  # sandbox, Airflow, the DAGs, report, summary
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.started = 0
+
+    def step(self, what: str) -> None:
+        self.started += 1
+        self.progress.update(
+            self.KEY,
+            f"demo step {self.started}/{self.TOTAL}: {what}",
+            completed=self.started - 1,
+            total=self.TOTAL,
+        )
+
+    def dag(self, dag_id: str, state: str, rest: str) -> None:
+        if state == "started":
+            self.step(f"running the {dag_id} DAG")
+        print(f"  {dag_id:<20} {state:<8} {rest}", flush=True)
+
+    def finish(self) -> None:
+        self.progress.done(self.KEY, f"demo: {self.TOTAL} steps done")

@@ -68,6 +68,14 @@ class CallStats:
     pages: int = 0
     waited_seconds: float = 0.0
     by_status: dict[int, int] = field(default_factory=dict)
+    # told of each page as it arrives (the `nurture` command's progress display)
+    on_page: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def count_page(self) -> None:
+        """One more page of records fetched."""
+        self.pages += 1
+        if self.on_page is not None:
+            self.on_page()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +111,12 @@ def retry_options(extra: Mapping[str, Any]) -> dict[str, Any]:
     if "backoff_seconds" in extra:
         options["backoff_base"] = float(extra["backoff_seconds"])
     return options
+
+
+def _transport_error(exc: Exception) -> str:
+    """`ConnectError ([Errno 111] Connection refused)`: the kind and what it said."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__} ({text})" if text else type(exc).__name__
 
 
 class SlidingWindowLimiter:
@@ -203,7 +217,10 @@ class RetryingClient:
                 response = self._client.send(request, stream=stream)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt == self.max_attempts:
-                    raise ApiError(f"{method} {url}: {exc!r} after {attempt} attempts") from exc
+                    raise ApiError(
+                        f"{method} {url}: {_transport_error(exc)} after {attempt} "
+                        f"attempt{'' if attempt == 1 else 's'}"
+                    ) from exc
                 self._retry(attempt, None, f"{method} {url} failed ({type(exc).__name__})")
                 continue
             status = response.status_code

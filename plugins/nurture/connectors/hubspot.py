@@ -149,7 +149,7 @@ class HubSpotClient:
             self.http.wait(pause)
         self.search_limiter.record()
         response = self.http.post(f"/crm/v3/objects/{obj.name}/search", json=body)
-        self.http.stats.pages += 1
+        self.http.stats.count_page()
         return response.json()
 
     def _get_pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
@@ -157,7 +157,7 @@ class HubSpotClient:
         query = dict(params)
         while True:
             body = self.http.get(path, params=query).json()
-            self.http.stats.pages += 1
+            self.http.stats.count_page()
             if body.get("results"):
                 yield body["results"]
             after = _next_after(body)
@@ -285,7 +285,7 @@ class HubSpotClient:
                 "/crm/v4/associations/contacts/companies/batch/read",
                 json={"inputs": [{"id": i} for i in batch]},
             ).json()
-            self.http.stats.pages += 1
+            self.http.stats.count_page()
             rows = [
                 row for result in body.get("results") or [] for row in _association_rows(result)
             ]

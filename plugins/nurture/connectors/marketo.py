@@ -201,7 +201,7 @@ class MarketoClient:
                 path,
                 params={**params, "nextPageToken": token, "batchSize": self.batch_size},
             )
-            self.http.stats.pages += 1
+            self.http.stats.count_page()
             page, passed_end = [], False
             for activity in body.get("result") or []:
                 if not _before(activity.get("activityDate"), until):
@@ -223,7 +223,7 @@ class MarketoClient:
                 f"/rest/asset/v1/{kind}.json",
                 params={"offset": offset, "maxReturn": ASSET_PAGE},
             )
-            self.http.stats.pages += 1
+            self.http.stats.count_page()
             result = body.get("result") or []  # "No assets found" ends the listing
             if result:
                 yield [_flatten_asset(asset) for asset in result]
@@ -336,7 +336,7 @@ class MarketoClient:
         digest = hashlib.sha256()
         rows = 0
         with closing(response):
-            self.http.stats.pages += 1
+            self.http.stats.count_page()
             batch: list[dict[str, Any]] = []
             for row in csv.DictReader(_lines(response.iter_bytes(), digest)):
                 # CSV has no null: an empty cell is an absent value, as in the REST reads.

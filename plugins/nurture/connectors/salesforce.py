@@ -297,7 +297,7 @@ class SalesforceClient:
         params: dict[str, str] | None = {"q": soql}
         while url:
             body = self.request("GET", url, params=params).json()
-            self.http.stats.pages += 1
+            self.http.stats.count_page()
             records = body.get("records") or []
             if records:
                 yield [{k: v for k, v in r.items() if k != "attributes"} for r in records]
@@ -411,7 +411,7 @@ class SalesforceClient:
                 "GET", self._path(f"jobs/query/{job_id}/results"), params=params, stream=True
             )
             with closing(response):
-                self.http.stats.pages += 1
+                self.http.stats.count_page()
                 locator = response.headers.get("Sforce-Locator") or "null"
                 announced = response.headers.get("Sforce-NumberOfRecords")
                 read = 0

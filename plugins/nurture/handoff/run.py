@@ -16,6 +16,7 @@ from typing import Any
 from nurture.config import Settings
 from nurture.connections import ApiConnection, get_connection
 from nurture.handoff.targets import TargetResult
+from nurture.progress import NO_PROGRESS, Progress
 from nurture.warehouse import get_warehouse
 
 log = logging.getLogger(__name__)
@@ -123,17 +124,26 @@ def run_handoff(
     day: date,
     targets: Iterable[str] = TARGETS,
     connections: Mapping[str, ApiConnection] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> HandoffSummary:
-    """Assign owners and deliver to every target; raise `HandoffFailed` if any fell short."""
+    """Assign owners and deliver to every target; raise `HandoffFailed` if any fell short.
+    `progress` is told the target being delivered to, then each target's outcome."""
+    targets = list(targets)
     summary = HandoffSummary()
+    progress.update("handoff", "handoff: assigning owners", completed=0, total=len(targets))
     try:
         summary.assigned = assign(settings, connections)
     except Exception as exc:  # a target's own error is reported below; go on to the rest
         log.error("owner assignment failed: %s", exc)
         summary.results.append(TargetResult("owners", error=f"owner assignment: {exc}"))
-    for target in targets:
+    for done, target in enumerate(targets):
+        progress.update("handoff", f"handoff: delivering to {target}", completed=done)
         result = deliver_target(settings, target, day, connections)
         log.info("handoff %s", result.line())
+        progress.done(f"handoff.{target}", f"  {result.line()}")
         summary.results.append(result)
+    delivered = sum(r.delivered for r in summary.results)
+    progress.update("handoff", completed=len(targets))
+    progress.done("handoff", f"handoff: {delivered:,} delivered to {len(targets)} targets")
     check(summary.results)
     return summary

@@ -6,12 +6,14 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nurture.config import DBT_PROJECT_DIR, Settings
+from nurture.progress import NO_PROGRESS, Progress
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +172,59 @@ def exclusions(settings: Settings) -> list[str]:
     return [f"source:{name}+" for name in absent]
 
 
-def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()) -> DbtRun:
+class NodeCounter:
+    """A dbtRunner callback telling a `Progress` how many of the selected nodes (models,
+    tests, seeds, snapshots) have finished: the total from dbt's `ConcurrencyLine` event,
+    one more at each `NodeFinished`. dbt fails the whole run when a callback raises, so
+    this one never does. Called from dbt's worker threads."""
+
+    def __init__(self, command: str, progress: Progress) -> None:
+        self.key = f"dbt {command}"
+        self.progress = progress
+        self.total: int | None = None
+        self.finished = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        try:
+            name = event.info.name
+            if name == "ConcurrencyLine":
+                self.total = int(event.data.node_count)
+                self.progress.update(
+                    self.key, f"{self.key}: {self.total:,} nodes", completed=0, total=self.total
+                )
+            elif name == "NodeFinished":
+                with self._lock:
+                    self.finished += 1
+                    finished = self.finished
+                info = getattr(event.data, "node_info", None)
+                node = f"{getattr(info, 'node_name', '?')} {getattr(info, 'node_status', '')}"
+                self.progress.update(
+                    self.key,
+                    f"{self.key}: {node.strip()}",
+                    completed=finished,
+                    total=self.total,
+                )
+        except Exception as exc:  # never fail a build over its progress display
+            log.debug("dbt progress: %s", exc)
+
+    def done(self, run: DbtRun) -> None:
+        counts: dict[str, int] = {}
+        for node, status in run.results.items():
+            if not node.startswith("operation."):  # the project's hooks are not selected
+                counts[status] = counts.get(status, 0) + 1
+        text = ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items()))
+        self.progress.done(self.key, f"{self.key}: {text or 'nothing selected'}")
+
+
+def run_dbt(
+    settings: Settings,
+    command: str = "build",
+    args: Sequence[str] = (),
+    progress: Progress = NO_PROGRESS,
+) -> DbtRun:
+    """Run `dbt <command> <args>` in this process; raises `DbtFailed` naming each failed
+    node. `progress` is told of each node finished out of those selected."""
     from dbt.cli.main import dbtRunner
 
     args = list(args)
@@ -178,7 +232,9 @@ def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()
         args += ["--exclude", *excluded]
     os.environ.update(dbt_env(settings))
     cli_args = [*dbt_args(command, settings, settings.home / "dbt" / settings.warehouse), *args]
-    result = dbtRunner().invoke(cli_args)
+    counter = NodeCounter(command, progress) if progress.active else None
+    runner = dbtRunner(callbacks=[counter]) if counter is not None else dbtRunner()
+    result = runner.invoke(cli_args)
     statuses: dict[str, str] = {}
     rows_affected: dict[str, int] = {}
     failures: list[str] = []
@@ -191,8 +247,13 @@ def run_dbt(settings: Settings, command: str = "build", args: Sequence[str] = ()
         if status in ("error", "fail"):
             failures.append(f"- {node.node.unique_id}: {status}: {node.message}")
     if not result.success:
-        reason = "\n".join(failures) or repr(result.exception)
+        error = result.exception
+        reason = "\n".join(failures) or (
+            f"{type(error).__name__}: {error}" if error is not None else "no reason given"
+        )
         raise DbtFailed(f"dbt {command} failed on {settings.warehouse}:\n{reason}")
     run = DbtRun(command=command, results=statuses, rows_affected=rows_affected)
+    if counter is not None:
+        counter.done(run)
     log.info("dbt %s on %s: %s", command, settings.warehouse, run.counts)
     return run
