@@ -146,7 +146,7 @@ final as (
             and delivered >= {{ min_sample }}
             and baseline_delivered >= {{ min_sample }}
             and baseline_ctr > 0
-            and {{ stats_round('click_through_rate / baseline_ctr', 9) }} <= 1 - {{ ctr_drop }},
+            and {{ stats_round('click_through_rate / nullif(baseline_ctr, 0)', 9) }} <= 1 - {{ ctr_drop }},
             false
         ) as is_fatigued
 
