@@ -124,3 +124,12 @@ def test_the_report_prints_readable_text_not_python_reprs(tmp_path: Path) -> Non
     ]
     saved = json.loads(path.read_text())[0]["detail"]
     assert saved["small"] == {"bad_rows": 100_000, "peak_rss_mb": 391.93}
+
+
+def test_bench_syncs_keep_dlts_progress_lines_off_stdout(tmp_path: Path, capfd) -> None:
+    """dlt prints a progress block every second to stdout unless told otherwise; a bench
+    run printed hundreds of them between its own lines."""
+    settings = settings_for(tmp_path, "duckdb")
+    run_bench(["incremental"], QUICK, settings, lambda line: None)
+    out = capfd.readouterr().out
+    assert "Memory usage:" not in out and "Extract marketo" not in out

@@ -27,10 +27,14 @@ SEED, LEADS, DAYS = 17, 1500, 5
 
 
 def _cycle(settings, url: str, until: datetime) -> None:
+    """Syncs up to `until` (the end of the sandbox's day), scoring as of the day's start:
+    the sandbox stamps the hand-off at its own time of day, which a run scoring as of the
+    day's end would follow, putting every verdict before the MQL it answers. (Under the
+    scheduler, scoring is as of the window's end, before the run hands anything over.)"""
     for source in SOURCES:
         run_sync(source, settings, until=until, conn=connection(source, url, until))
     run_dbt(settings, "build")
-    run_scoring(settings, as_of=until)
+    run_scoring(settings, as_of=until - timedelta(days=1))
 
 
 @pytest.fixture(scope="module")

@@ -64,17 +64,18 @@ def test_memory_does_not_grow_with_the_file(tmp_path):
 
     tracemalloc.start()
     try:
-        small_peak, _, _ = traced_import(settings, drop, 20_000)
-        large_peak, seconds, size = traced_import(settings, drop, 200_000)
+        small_peak, _, _ = traced_import(settings, drop, 10_000)
+        large_peak, seconds, size = traced_import(settings, drop, 100_000)
     finally:
         tracemalloc.stop()
     print(
-        f"200k rows ({size / 1e6:.1f} MB): {seconds:.1f}s traced, "
-        f"peak {large_peak / 1e6:.1f} MB (20k rows: {small_peak / 1e6:.1f} MB)"
+        f"100k rows ({size / 1e6:.1f} MB): {seconds:.1f}s traced, "
+        f"peak {large_peak / 1e6:.1f} MB (10k rows: {small_peak / 1e6:.1f} MB)"
     )
     # Ten times the rows, well under twice the memory: pages stream, nothing accumulates.
     assert large_peak < 1.5 * small_peak
-    assert large_peak < size
+    # and a few pages' worth in all (5,000 rows a page), whatever the file's size
+    assert large_peak < 40e6
 
 
 @pytest.mark.slow

@@ -31,7 +31,7 @@ def _sync_all(
     rows = calls = 0
     for source in SOURCES:
         conn = sandbox_connection(source, base_url, history_until)
-        summary = run_sync(source, settings, until=until, conn=conn)
+        summary = run_sync(source, settings, until=until, conn=conn, quiet=True)
         rows += sum(summary.rows.values())
         calls += int(summary.calls["requests"])
     return watch.seconds, rows, calls

@@ -60,7 +60,13 @@ def bench_marts(base_url: str, work: Path, logs: Path, rounds: int = 3) -> Resul
     settings = duckdb_settings(work)
     until = sandbox_today(base_url)
     for source in SOURCES:
-        run_sync(source, settings, until=until, conn=sandbox_connection(source, base_url, until))
+        run_sync(
+            source,
+            settings,
+            until=until,
+            conn=sandbox_connection(source, base_url, until),
+            quiet=True,
+        )
     airflow = EphemeralAirflow(work / "airflow", base_url, settings, until, logs)
     plain_dir = work / "plain"
     first_dag = airflow.run(["build_marts"], until, "build_marts-first").seconds("build_marts")

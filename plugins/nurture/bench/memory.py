@@ -79,6 +79,7 @@ def _main(seed: int, leads: int, home: Path) -> None:
             duckdb_settings(home),
             until=until,
             conn=sandbox_connection("marketo", url, until),
+            quiet=True,
         )
     peak = peak_rss_kb()
     print(
