@@ -13,7 +13,14 @@ from nurture.files.importer import import_drop_folder
 from nurture.load.parking import PARKED_OBJECT
 from nurture.warehouse import get_warehouse
 from tests.files.dropped import drop_fixtures
-from tests.load.test_parked_packages import _damage, _fail_jobs, _pending, _put_nul, _rows_of
+from tests.load.test_parked_packages import (
+    POISON_CASES,
+    _damage,
+    _fail_jobs,
+    _pending,
+    _put_nul,
+    _rows_of,
+)
 
 POISONS = {
     "damaged parquet": (_damage, "magic bytes"),
@@ -21,15 +28,8 @@ POISONS = {
 }
 
 
-# DuckDB takes NUL characters in text, PostgreSQL refuses them: a NUL poisons PostgreSQL only
 @pytest.mark.parametrize(
-    ("warehouse_settings", "poison"),
-    [
-        ("duckdb", "damaged parquet"),
-        pytest.param("postgres", "damaged parquet", marks=pytest.mark.postgres),
-        pytest.param("postgres", "nul in text", marks=pytest.mark.postgres),
-    ],
-    indirect=["warehouse_settings"],
+    ("warehouse_settings", "poison"), POISON_CASES, indirect=["warehouse_settings"]
 )
 def test_poisoned_file_package_is_set_aside_and_the_files_load(
     poison, warehouse_settings, tmp_path, monkeypatch

@@ -239,17 +239,17 @@ POISONS = {
     "damaged parquet": (lambda path: _damage(path), "magic bytes"),
     "nul in text": (lambda path: _put_nul(path, "email"), "0x00"),
 }
+# (warehouse, poison): DuckDB takes NUL characters in text, PostgreSQL refuses them, so a
+# NUL poisons PostgreSQL only (tests/badinput/test_poisoned_file_package.py too)
+POISON_CASES = [
+    ("duckdb", "damaged parquet"),
+    pytest.param("postgres", "damaged parquet", marks=pytest.mark.postgres),
+    pytest.param("postgres", "nul in text", marks=pytest.mark.postgres),
+]
 
 
-# DuckDB takes NUL characters in text, PostgreSQL refuses them: a NUL poisons PostgreSQL only
 @pytest.mark.parametrize(
-    ("warehouse_settings", "poison"),
-    [
-        ("duckdb", "damaged parquet"),
-        pytest.param("postgres", "damaged parquet", marks=pytest.mark.postgres),
-        pytest.param("postgres", "nul in text", marks=pytest.mark.postgres),
-    ],
-    indirect=["warehouse_settings"],
+    ("warehouse_settings", "poison"), POISON_CASES, indirect=["warehouse_settings"]
 )
 def test_poisoned_package_is_set_aside_and_the_next_sync_loads(
     poison, warehouse_settings, sandbox, monkeypatch

@@ -2,8 +2,7 @@
 -- trade-show list, a business card exchanged. The same person on two exports of one
 -- event (a day-one list, then the full list) is one visit: the row loaded first stands
 -- for it, so its event_id stays put as more exports arrive. And the touches of imported
--- activity lists (another tool's export), typed through the var imported_activity_types.
-{%- set imported_types = var('imported_activity_types') %}
+-- activity lists (another tool's export), typed by macro imported_activity_type.
 
 with
 
@@ -48,8 +47,7 @@ activity_types as (
 
 ),
 
--- an imported activity's type as fct_engagement_events names it: the mapping first
--- ('' for a type mapped to ~: known, not a touch), else the seed's own name or key
+-- an imported activity's type as fct_engagement_events names it (null: no touch)
 imported_typed as (
 
     select
@@ -58,19 +56,7 @@ imported_typed as (
         activities.campaign_name,
         coalesce(activities.occurred_at, activities.loaded_at) as occurred_at,
         activities.loaded_at,
-        nullif(coalesce(
-            case activities.activity_type
-                {%- for text, activity_type in imported_types.items() %}
-                when '{{ text | replace("'", "''") }}' then '{{ (activity_type or '') | replace("'", "''") }}'
-                {%- endfor %}
-            end,
-            (
-                select min(named.activity_type)
-                from activity_types as named
-                where lower(named.activity_type_name) = lower(activities.activity_type)
-                    or named.activity_type = lower(activities.activity_type)
-            )
-        ), '') as activity_type
+        nullif({{ imported_activity_type('activities.activity_type') }}, '') as activity_type
 
     from {{ ref('stg_files__activities') }} as activities
     inner join lead_records
